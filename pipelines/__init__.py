@@ -1,0 +1,1 @@
+"""htic-eval: ingestion, validation, modelling and publication for HTIC evaluation."""

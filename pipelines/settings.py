@@ -1,0 +1,124 @@
+"""One place for paths and settings, read lazily (never at import time).
+
+Every path comes from a `Settings` object built by `get_settings()`; environment variables are read
+only when it is called, so tests can point everything at `tmp_path` without purging `sys.modules`.
+
+Environment variables (all optional):
+  HTIC_WAREHOUSE         warehouse folder (default: <repo>/warehouse)
+  HTIC_LANDING           landing root (default: <warehouse>/landing)
+  HTIC_PSEUDONYM_SECRET  the pseudonymisation secret itself (hex or any string)
+  HTIC_SECRET_FILE       a file holding that secret (default: <repo>/.secrets/pseudonym.key)
+  HTIC_ALERT_WEBHOOK     URL that run-failure alerts are POSTed to (optional)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+DAGSTER_YAML = """\
+# Written by htic-eval (pipelines/settings.py). Telemetry off; one run at a time, because
+# DuckDB allows a single writer per file and every run of this project writes the warehouse.
+telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    landing: Path
+
+    # --- restricted store: identifiers live here and nowhere else -------------------------------
+    @property
+    def restricted_dir(self) -> Path:
+        return self.warehouse / "restricted"
+
+    @property
+    def restricted_db(self) -> Path:
+        return self.restricted_dir / "restricted.duckdb"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Original delivery bytes, content-addressed (sha256), never modified."""
+        return self.restricted_dir / "archive"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Reports on rejected deliveries (no identifiers in them)."""
+        return self.warehouse / "quarantine"
+
+    @property
+    def ledger_export(self) -> Path:
+        """Read-only copy of the delivery ledger for `htic status` (no DuckDB lock needed)."""
+        return self.warehouse / "ledger.parquet"
+
+    # --- analytics warehouse: pseudonymous, what evaluators open ---------------------------------
+    @property
+    def analytics_db(self) -> Path:
+        return self.warehouse / "analytics.duckdb"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.warehouse / "snapshots"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.warehouse / "dagster_home"
+
+    def ensure_dirs(self) -> None:
+        for d in (self.warehouse, self.restricted_dir, self.archive_dir, self.quarantine_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def ensure_dagster_home(self) -> Path:
+        home = self.dagster_home
+        home.mkdir(parents=True, exist_ok=True)
+        cfg = home / "dagster.yaml"
+        if not cfg.exists() or cfg.read_text() != DAGSTER_YAML:
+            cfg.write_text(DAGSTER_YAML)
+        return home
+
+
+def get_settings(warehouse: str | os.PathLike | None = None, landing: str | os.PathLike | None = None) -> Settings:
+    wh = Path(warehouse or os.environ.get("HTIC_WAREHOUSE") or REPO_ROOT / "warehouse").resolve()
+    ld = Path(landing or os.environ.get("HTIC_LANDING") or wh / "landing").resolve()
+    return Settings(warehouse=wh, landing=ld)
+
+
+def pseudonym_secret() -> str:
+    """The key of the keyed hash behind every pseudonymous key in the analytics warehouse.
+
+    Order: $HTIC_PSEUDONYM_SECRET, then the file $HTIC_SECRET_FILE, then <repo>/.secrets/pseudonym.key,
+    which is generated on first use for the demo (git-ignored, outside the warehouse). For real use,
+    provision the secret from your secret manager into one of the first two and keep it stable:
+    changing it changes every pseudonymous key.
+    """
+    env = os.environ.get("HTIC_PSEUDONYM_SECRET")
+    if env:
+        return env.strip()
+    path = Path(os.environ.get("HTIC_SECRET_FILE") or REPO_ROOT / ".secrets" / "pseudonym.key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip()
+
+
+def quiet_telemetry() -> None:
+    """Turn off dagster, dbt and GX telemetry for this process and its children."""
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
