@@ -1,9 +1,56 @@
-"""Placeholder: implemented by its owner (see docs/architecture.md)."""
+"""`htic demo` (what `make demo` runs): synthetic world -> pipeline -> funder snapshot.
+
+Uses the embedded defaults: the warehouse folder of this checkout, the default synthetic world
+(fixed seed and end date, so the figures are the same on any day). Re-running reuses a world that
+was already generated with the same parameters, and an already published quarter is left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("--warehouse", help="warehouse folder (default: ./warehouse)")
+    parser.add_argument("--scale", type=float, default=1.0, help="synthetic world scale (default 1)")
+    parser.add_argument("--seed", type=int, default=20131001)
 
 
-def run(args):
-    raise SystemExit("not implemented yet")
+def run(args) -> int:
+    from htic_synth import generate  # the demo (not the pipeline) knows the world is synthetic
+    from pipelines import runner
+    from pipelines.settings import get_settings
+
+    settings = get_settings(args.warehouse)
+    settings.ensure_dirs()
+    truth = settings.warehouse / "truth"
+    wanted = {"seed": args.seed, "scale": args.scale}
+    params_file = truth / "params.json"
+    have = json.loads(params_file.read_text()) if params_file.exists() else {}
+    t0 = time.monotonic()
+    if all(have.get(k) == v for k, v in wanted.items()) and any(settings.landing.iterdir() if settings.landing.exists() else []):
+        print(f"[demo] synthetic world already in {settings.landing} (seed {args.seed}, scale {args.scale})")
+    else:
+        print(f"[demo] generating the synthetic world into {settings.landing} ...", flush=True)
+        summary = generate(settings.landing, truth=truth, seed=args.seed, scale=args.scale)
+        print(f"[demo] {summary.get('files', '?')} files, {summary.get('rows', '?')} rows in {time.monotonic() - t0:.1f}s")
+
+    result = runner.run_pipeline(settings)
+    runner.print_summary(result)
+
+    from pipelines.snapshot.cli import publish_latest
+
+    snap = publish_latest(settings)
+
+    print()
+    print("== Where the results are ==")
+    print(f"  landing tree (synthetic)   {settings.landing}")
+    print(f"  planted truth (synthetic)  {truth}")
+    print(f"  restricted store           {settings.restricted_db}   (identifiers; pipeline only)")
+    print(f"  delivery ledger            {settings.ledger_export}   (htic status)")
+    print(f"  analytics warehouse        {settings.analytics_db}   (evaluators: duckdb -readonly)")
+    print(f"  funder snapshot            {snap}")
+    print(f"  Dagster UI                 make ui  ->  http://127.0.0.1:3000")
+    print(f"[demo] done in {time.monotonic() - t0:.0f}s")
+    return 0
