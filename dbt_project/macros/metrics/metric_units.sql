@@ -1,0 +1,33 @@
+{#-
+  One "unit row" per counted unit of a metric (case, client, pair, referral, exit, ...), in the
+  common shape the metrics model aggregates:
+    metric_id, goal, metric_kind, population, cohort, has_breakdowns, domain, <breakdown columns>,
+    x, w
+  rate:     x = units in the numerator (0/1, or a count), w = units in the denominator
+  duration: x = days,   w = 1
+  mean:     x = score,  w = 1
+  survival: x = days to first event or censoring, w = 1 if the event was seen
+  `window` (days) applies the cohort maturity rule: last day of the cohort quarter + window <= A.
+-#}
+{% macro metric_units(metric_id, goal, kind, relation, where, x, w='1', cohort='cohort',
+                      breakdowns=true, domain=none, window=none, population='population') -%}
+    select
+        '{{ metric_id }}' as metric_id,
+        '{{ goal }}' as goal,
+        '{{ kind }}' as metric_kind,
+        cast({{ population }} as varchar) as population,
+        cast({{ cohort }} as varchar) as cohort,
+        {{ 'true' if breakdowns else 'false' }} as has_breakdowns,
+        cast({{ domain if domain else 'null' }} as varchar) as domain,
+        {%- for b in breakdown_columns() %}
+        cast({{ b if breakdowns else 'null' }} as varchar) as {{ b }},
+        {%- endfor %}
+        cast({{ x }} as double) as x,
+        cast({{ w }} as double) as w
+    from {{ relation }}
+    where ({{ where }})
+      and {{ cohort }} is not null
+    {%- if window is not none %}
+      and {{ cohort_mature(cohort, window) }}
+    {%- endif %}
+{%- endmacro %}
