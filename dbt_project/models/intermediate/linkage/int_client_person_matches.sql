@@ -1,0 +1,209 @@
+-- Scored candidate pairs (provider client x court person) for clients without a docket link:
+-- probabilistic matching on name + date of birth (Fellegi–Sunter) against the defendants of the
+-- client's court (every court when the client's court_id is null). RESTRICTED: identifiers.
+--
+-- 1. Blocking: a defendant is a candidate when it shares with the client the date of birth, the
+--    date of birth with month and day swapped, the family name, the given name, a name in the
+--    other field (swapped parts), or the first two letters of the family name and the birth year.
+-- 2. Comparison levels (macros/fellegi_sunter.sql): given name exact|nickname|fuzzy_high|fuzzy|
+--    initial|other, family name exact|token|fuzzy_high|fuzzy|other, date of birth exact|
+--    month_day_swap|transposition|one_typo|close|other; names compared straight and swapped
+--    (swapped costs log2(fs_name_swap_m)), the better orientation counts.
+-- 3. Weight = sum of log2(m/u) (vars fs_*; exact-name u = the name's frequency among defendants);
+--    probability = prior odds (match_prior) x Bayes factor, as a probability.
+-- 4. Per client and person the best defendant record counts; persons ranked by weight. The best
+--    becomes a link when its probability >= match_threshold and no other person passing the
+--    threshold is within match_margin_bits of it ('ambiguous' otherwise).
+-- Rows kept: every candidate with probability >= review_threshold, and each client's best.
+with
+
+clients as (
+    select
+        provider_id, client_id, court_id as client_court_id, intake_date, dob,
+        first_name_std,
+        last_name_std,
+        replace(first_name_std, ' ', '') as first_sq,
+        replace(last_name_std, ' ', '') as last_sq,
+        case when day(dob) <= 12 then make_date(year(dob), day(dob), month(dob)) end as dob_md_swapped
+    from {{ ref('stg_provider__clients') }}
+    where not exists (
+        select 1 from {{ ref('int_client_docket_links') }} as l
+        where l.provider_id = stg_provider__clients.provider_id
+          and l.client_id = stg_provider__clients.client_id
+    )
+),
+
+defendants as (
+    select
+        d.court_id, d.defendant_id, p.person_id, d.dob,
+        {{ std_name('d.first_name') }} as first_name_std,
+        {{ std_name('d.last_name') }} as last_name_std,
+        {{ squash_name('d.first_name') }} as first_sq,
+        {{ squash_name('d.last_name') }} as last_sq
+    from {{ ref('stg_court__defendants') }} as d
+    inner join {{ ref('int_defendant_persons') }} as p using (court_id, defendant_id)
+),
+
+first_tf as (
+    select first_sq, count(*) / sum(count(*)) over () as tf from defendants where first_sq is not null group by 1
+),
+
+last_tf as (
+    select last_sq, count(*) / sum(count(*)) over () as tf from defendants where last_sq is not null group by 1
+),
+
+nicknames as (
+    {{ nickname_pairs() }}
+),
+
+name_variants as (
+    -- nickname <-> formal name, and two nicknames of one formal name
+    select nickname as a, formal_name as b from nicknames
+    union select formal_name, nickname from nicknames
+    union select n1.nickname, n2.nickname from nicknames as n1 join nicknames as n2 using (formal_name)
+    where n1.nickname <> n2.nickname
+),
+
+blocked as (
+    select c.provider_id, c.client_id, d.court_id, d.defendant_id
+    from clients as c join defendants as d on c.dob = d.dob
+    where c.client_court_id is null or c.client_court_id = d.court_id
+    union
+    select c.provider_id, c.client_id, d.court_id, d.defendant_id
+    from clients as c join defendants as d on c.dob_md_swapped = d.dob
+    where c.client_court_id is null or c.client_court_id = d.court_id
+    union
+    select c.provider_id, c.client_id, d.court_id, d.defendant_id
+    from clients as c join defendants as d on c.last_sq = d.last_sq
+    where c.client_court_id is null or c.client_court_id = d.court_id
+    union
+    select c.provider_id, c.client_id, d.court_id, d.defendant_id
+    from clients as c join defendants as d on c.first_sq = d.first_sq
+    where c.client_court_id is null or c.client_court_id = d.court_id
+    union
+    select c.provider_id, c.client_id, d.court_id, d.defendant_id
+    from clients as c join defendants as d on c.first_sq = d.last_sq
+    where c.client_court_id is null or c.client_court_id = d.court_id
+    union
+    select c.provider_id, c.client_id, d.court_id, d.defendant_id
+    from clients as c join defendants as d on c.last_sq = d.first_sq
+    where c.client_court_id is null or c.client_court_id = d.court_id
+    union
+    select c.provider_id, c.client_id, d.court_id, d.defendant_id
+    from clients as c join defendants as d
+        on substr(c.last_sq, 1, 2) = substr(d.last_sq, 1, 2) and year(c.dob) = year(d.dob)
+    where c.client_court_id is null or c.client_court_id = d.court_id
+),
+
+pairs as (
+    select
+        b.provider_id, b.client_id, b.court_id, b.defendant_id, d.person_id,
+        c.first_sq as c_first, c.last_sq as c_last, d.first_sq as d_first, d.last_sq as d_last,
+        string_split(c.last_name_std, ' ') as c_last_tokens,
+        string_split(d.last_name_std, ' ') as d_last_tokens,
+        string_split(c.first_name_std, ' ') as c_first_tokens,
+        string_split(d.first_name_std, ' ') as d_first_tokens,
+        c.dob as c_dob, d.dob as d_dob
+    from blocked as b
+    inner join clients as c using (provider_id, client_id)
+    inner join defendants as d using (court_id, defendant_id)
+),
+
+levels as (
+    select
+        pairs.*,
+        {{ first_name_level('c_first', 'd_first', 'v1.a is not null') }} as first_level,
+        {{ last_name_level('c_last', 'd_last', 'c_last_tokens', 'd_last_tokens') }} as last_level,
+        {{ first_name_level('c_first', 'd_last', 'v2.a is not null') }} as first_level_swapped,
+        {{ last_name_level('c_last', 'd_first', 'c_last_tokens', 'd_first_tokens') }} as last_level_swapped,
+        {{ dob_level('c_dob', 'd_dob') }} as dob_level
+    from pairs
+    left join name_variants as v1 on pairs.c_first = v1.a and pairs.d_first = v1.b
+    left join name_variants as v2 on pairs.c_first = v2.a and pairs.d_last = v2.b
+),
+
+weights as (
+    select
+        levels.*,
+        {{ fs_weight('first_level', 'fs_first_name', 'ft.tf') }}
+            + {{ fs_weight('last_level', 'fs_last_name', 'lt.tf') }} as name_weight_straight,
+        {{ fs_weight('first_level_swapped', 'fs_first_name', 'lt2.tf') }}
+            + {{ fs_weight('last_level_swapped', 'fs_last_name', 'ft2.tf') }}
+            + log2({{ var('fs_name_swap_m') }}) as name_weight_swapped,
+        {{ fs_weight('dob_level', 'fs_dob') }} as dob_weight
+    from levels
+    left join first_tf as ft on levels.d_first = ft.first_sq
+    left join last_tf as lt on levels.d_last = lt.last_sq
+    left join last_tf as lt2 on levels.d_last = lt2.last_sq
+    left join first_tf as ft2 on levels.d_first = ft2.first_sq
+),
+
+scored as (
+    select
+        provider_id, client_id, court_id, defendant_id, person_id,
+        name_weight_swapped > name_weight_straight as names_swapped,
+        case when name_weight_swapped > name_weight_straight then first_level_swapped else first_level end as first_name_level,
+        case when name_weight_swapped > name_weight_straight then last_level_swapped else last_level end as last_name_level,
+        dob_level,
+        greatest(name_weight_straight, name_weight_swapped) + dob_weight as match_weight
+    from weights
+),
+
+per_person as (
+    -- a person's best defendant record counts
+    select *
+    from scored
+    qualify row_number() over (
+        partition by provider_id, client_id, person_id order by match_weight desc, court_id, defendant_id
+    ) = 1
+),
+
+ranked as (
+    select
+        *,
+        1.0 / (1.0 + pow(2.0, -match_weight)
+                     * (1.0 - {{ var('match_prior') }}) / {{ var('match_prior') }}) as match_probability,
+        row_number() over (
+            partition by provider_id, client_id order by match_weight desc, person_id
+        ) as candidate_rank,
+        lead(match_weight) over (
+            partition by provider_id, client_id order by match_weight desc, person_id
+        ) as next_person_weight
+    from per_person
+),
+
+classified as (
+    select
+        *,
+        case
+            when candidate_rank = 1 and match_probability >= {{ var('match_threshold') }}
+                 and (next_person_weight is null
+                      or 1.0 / (1.0 + pow(2.0, -next_person_weight)
+                                 * (1.0 - {{ var('match_prior') }}) / {{ var('match_prior') }})
+                         < {{ var('match_threshold') }}
+                      or match_weight - next_person_weight >= {{ var('match_margin_bits') }})
+                then 'link'
+            when candidate_rank = 1 and match_probability >= {{ var('match_threshold') }} then 'ambiguous'
+            when match_probability >= {{ var('review_threshold') }} then 'review'
+            else 'non_match'
+        end as match_status
+    from ranked
+)
+
+select
+    provider_id,
+    client_id,
+    person_id,
+    court_id,
+    defendant_id,
+    candidate_rank,
+    first_name_level,
+    last_name_level,
+    dob_level,
+    names_swapped,
+    match_weight,
+    match_probability,
+    match_status,
+    match_status = 'link' as is_link
+from classified
+where match_probability >= {{ var('review_threshold') }} or candidate_rank = 1
