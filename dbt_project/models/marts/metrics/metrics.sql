@@ -298,13 +298,13 @@ active_provider_rows as (
     select
         'g7_active_providers' as metric_id, 'g7' as goal, 'htic' as population, 'all' as cohort,
         'overall' as breakdown, 'all' as breakdown_value,
-        cast(count(distinct provider_id) as double) as numerator,
+        cast(count(distinct provider_id) filter (where is_active_on_as_of) as double) as numerator,
         cast(null as double) as denominator,
-        cast(count(distinct provider_id) as double) as value,
+        cast(count(distinct provider_id) filter (where is_active_on_as_of) as double) as value,
         cast(null as double) as ci_low, cast(null as double) as ci_high,
         'count' as metric_kind, false as counts_people
     from providers
-    where is_active_on_as_of
+    having count(*) > 0
     union all
     select
         'g7_active_providers', 'g7', 'htic', 'all', 'court', court,
