@@ -46,9 +46,28 @@ anchor as (
     select * from htic_links where anchor_rank = 1
 ),
 
+-- the client's court person, also for clients linked to no HTIC case (e.g. people who come on
+-- their own after a disposition): docket link first, else a name + date-of-birth match
 any_link as (
     select provider_id, client_id, min(person_id) as person_id
-    from links
+    from (
+        select provider_id, client_id, person_id from links
+        union all
+        select provider_id, client_id, person_id from {{ ref('int_client_docket_links') }}
+        where person_id is not null
+          and not exists (select 1 from links as l
+                          where l.provider_id = int_client_docket_links.provider_id
+                            and l.client_id = int_client_docket_links.client_id)
+        union all
+        select provider_id, client_id, person_id from {{ ref('int_client_person_matches') }}
+        where is_link
+          and not exists (select 1 from links as l
+                          where l.provider_id = int_client_person_matches.provider_id
+                            and l.client_id = int_client_person_matches.client_id)
+          and not exists (select 1 from {{ ref('int_client_docket_links') }} as dl
+                          where dl.provider_id = int_client_person_matches.provider_id
+                            and dl.client_id = int_client_person_matches.client_id)
+    ) as candidates
     group by 1, 2
 )
 
