@@ -1,0 +1,247 @@
+"""Find deliveries in the landing root, check them against their control file, archive their bytes.
+
+No DuckDB here: the sensor uses this module too, and the sensor must never open the warehouse.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from pipelines.ingestion.read import BOM, FileRead, StructuralError, read_text_file, read_workbook
+from pipelines.ingestion.spec import (CADENCE_DAYS, SOURCE_TABLES, STALE_GRACE_DAYS, TABLE_SPECS,
+                                      parse_as_of, source_kind)
+
+CONTROL = "_control.csv"
+
+
+@dataclass
+class Delivery:
+    source_id: str
+    as_of: date
+    path: Path
+    complete: bool
+    control_sha256: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return source_kind(self.source_id)[0]
+
+    @property
+    def entity_id(self) -> str | None:
+        return source_kind(self.source_id)[1]
+
+    @property
+    def key(self) -> str:
+        """Delivery (folder) key: `<source_id>/<as_of>`; a version adds `/v<n>`."""
+        return f"{self.source_id}/{self.as_of.isoformat()}"
+
+    @property
+    def partition_key(self) -> str:
+        return f"{self.source_id}|{self.as_of.isoformat()}"
+
+    def overdue(self, today: date) -> bool:
+        cadence = CADENCE_DAYS.get(self.kind)
+        return cadence is not None and self.as_of + timedelta(days=cadence + STALE_GRACE_DAYS) < today
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def discover(landing: Path) -> tuple[list[Delivery], list[str]]:
+    """All delivery folders under the landing root, sorted by (as_of, source); plus warnings about
+    folders that are not deliveries (named neither after a source nor a date)."""
+    found: list[Delivery] = []
+    warnings: list[str] = []
+    if not landing.is_dir():
+        return found, [f"landing root {landing} does not exist"]
+    for src in sorted(p for p in landing.iterdir() if p.is_dir()):
+        try:
+            source_kind(src.name)
+        except ValueError:
+            warnings.append(f"folder {src.name!r} in the landing root is not a known source; ignored")
+            continue
+        for d in sorted(p for p in src.iterdir() if p.is_dir()):
+            as_of = parse_as_of(d.name)
+            if as_of is None:
+                warnings.append(f"{src.name}/{d.name}: folder name is not an as-of date; ignored")
+                continue
+            ctl = d / CONTROL
+            complete = ctl.is_file()
+            found.append(Delivery(src.name, as_of, d, complete,
+                                  sha256_bytes(ctl.read_bytes()) if complete else None))
+    found.sort(key=lambda x: (x.as_of, x.source_id))
+    return found, warnings
+
+
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class ControlRow:
+    file_name: str
+    row_count: int
+    sha256: str
+
+
+def parse_control(data: bytes, where: str) -> list[ControlRow]:
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StructuralError("control file is not valid UTF-8", file=CONTROL, rule="control_invalid") from None
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows or [c.strip().lower() for c in rows[0]] != ["file_name", "row_count", "sha256"]:
+        raise StructuralError("control file header is not file_name,row_count,sha256", file=CONTROL,
+                              line=1, rule="control_invalid")
+    out = []
+    for i, r in enumerate(rows[1:], start=2):
+        if len(r) != 3:
+            raise StructuralError("control row has wrong number of fields", file=CONTROL, line=i,
+                                  rule="control_invalid")
+        try:
+            n = int(r[1].strip())
+        except ValueError:
+            raise StructuralError("control row_count is not an integer", file=CONTROL, line=i,
+                                  column="row_count", rule="control_invalid") from None
+        out.append(ControlRow(r[0].strip(), n, r[2].strip().lower()))
+    return out
+
+
+@dataclass
+class FileInfo:
+    file_name: str
+    sha256: str
+    row_count: int | None
+    archive_path: str
+
+
+@dataclass
+class Checked:
+    """A delivery version after control checks and reading: either reads, or a structural error."""
+
+    delivery: Delivery
+    control_sha256: str
+    files: list[FileInfo] = field(default_factory=list)
+    reads: dict[str, list[FileRead]] = field(default_factory=dict)   # table -> file reads
+    error: StructuralError | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the content: the data files' names and hashes (not the folder's name)."""
+        items = sorted((f.file_name, f.sha256) for f in self.files if f.file_name != CONTROL)
+        return sha256_bytes("\n".join(f"{n}\t{h}" for n, h in items).encode())
+
+
+def archive_bytes(archive_dir: Path, data: bytes, sha: str) -> Path:
+    """Store bytes under archive/<aa>/<sha256>, once; never modified (write temp + rename)."""
+    dest = archive_dir / sha[:2] / sha
+    if dest.exists():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, dest)
+    return dest
+
+
+def expected_files(kind: str) -> list[str]:
+    return [TABLE_SPECS[t].file_name for t in SOURCE_TABLES[kind]]
+
+
+def check_delivery(d: Delivery, archive_dir: Path) -> Checked:
+    """Archive every file of the delivery, then check it against its control file and read it.
+
+    Never raises for a faulty delivery: the fault is in `Checked.error`. Messages name the source,
+    delivery, file, line and column, never a value."""
+    ctl_bytes = (d.path / CONTROL).read_bytes()
+    chk = Checked(d, sha256_bytes(ctl_bytes))
+    present = {p.name: p for p in sorted(d.path.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    datas: dict[str, bytes] = {}
+    for name, p in present.items():
+        data = p.read_bytes()
+        sha = sha256_bytes(data)
+        ap = archive_bytes(archive_dir, data, sha)
+        datas[name] = data
+        chk.files.append(FileInfo(name, sha, None, str(ap.relative_to(archive_dir))))
+    by_name = {f.file_name: f for f in chk.files}
+    try:
+        control = parse_control(ctl_bytes, d.key)
+        listed = {c.file_name: c for c in control}
+        for c in control:
+            if c.file_name not in present:
+                raise StructuralError("file listed in the control file is missing", file=c.file_name,
+                                      rule="missing_file")
+            if by_name[c.file_name].sha256 != c.sha256:
+                raise StructuralError("sha256 differs from the control file", file=c.file_name,
+                                      rule="hash_mismatch")
+        for name in present:
+            if name != CONTROL and name not in listed:
+                raise StructuralError("file is not listed in the control file", file=name,
+                                      rule="unlisted_file")
+        kind = d.kind
+        names = set(listed)
+        if kind == "provider" and "extract.xlsx" in names:
+            if names & set(expected_files(kind)):
+                raise StructuralError("provider delivery has both a workbook and CSV files",
+                                      file="extract.xlsx", rule="unexpected_file")
+            specs = {TABLE_SPECS[t].name: TABLE_SPECS[t] for t in SOURCE_TABLES[kind]}
+            reads = read_workbook(datas["extract.xlsx"], specs)
+            for t, fr in reads.items():
+                chk.reads[t] = [fr]
+            _check_count(listed["extract.xlsx"], sum(fr.row_count for fr in reads.values()))
+            by_name["extract.xlsx"].row_count = sum(fr.row_count for fr in reads.values())
+        else:
+            for name in names:
+                if name not in expected_files(kind):
+                    raise StructuralError(f"file is not part of a {kind} delivery", file=name,
+                                          rule="unexpected_file")
+            if kind != "provider":  # snapshots must be whole
+                for name in expected_files(kind):
+                    if name not in names:
+                        raise StructuralError("snapshot file is missing (not in the control file)",
+                                              file=name, rule="missing_file")
+            for t in SOURCE_TABLES[kind]:
+                spec = TABLE_SPECS[t]
+                if spec.file_name not in names:
+                    continue
+                fr = read_text_file(datas[spec.file_name], spec, spec.file_name)
+                _check_count(listed[spec.file_name], fr.row_count)
+                by_name[spec.file_name].row_count = fr.row_count
+                chk.reads[t] = [fr]
+        for t, frs in chk.reads.items():
+            for fr in frs:
+                if fr.extra_columns:
+                    chk.warnings.append(f"{d.key}: {fr.label}: unknown column(s) "
+                                        f"{', '.join(fr.extra_columns)} ignored")
+    except StructuralError as e:
+        chk.error = e
+        chk.reads = {}
+    ctl_info = by_name.get(CONTROL)
+    if ctl_info:
+        ctl_info.row_count = None
+    return chk
+
+
+def _check_count(c, actual: int) -> None:
+    if c.row_count != actual:
+        raise StructuralError(f"row count {actual} differs from the control file's {c.row_count}",
+                              file=c.file_name, rule="count_mismatch")
+
+
+def clear_tmp(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,208 @@
+"""Read one delivery file into an Arrow table of text columns, with declared columns (no sniffing).
+
+Every value is read as text here; typing happens in DuckDB (`stage.py`), set-wise, so a value that
+does not parse becomes a row-level fault rather than a crash. Structural faults (bytes that are not
+UTF-8, a missing column, a file that cannot be parsed) raise `StructuralError`, which rejects the
+whole delivery. Messages name file, line and column — never a value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from pipelines.ingestion.spec import TableSpec
+
+BOM = b"\xef\xbb\xbf"
+
+
+class StructuralError(Exception):
+    """A fault that rejects the whole delivery (control mismatch, missing file/column, bad bytes)."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: str | None = None, rule: str = "structural"):
+        self.file, self.line, self.column, self.rule = file, line, column, rule
+        where = ", ".join(x for x in (f"file {file}" if file else "", f"line {line}" if line else "",
+                                       f"column {column}" if column else "") if x)
+        super().__init__(f"{message}" + (f" ({where})" if where else ""))
+
+
+@dataclass
+class FileRead:
+    """The text rows of one file (or sheet) with the physical line of each."""
+
+    label: str                      # file name, or extract.xlsx#<sheet>
+    table: pa.Table                 # spec columns as strings + _line int32
+    row_count: int                  # non-blank data rows (incl. malformed ones) — for the control file
+    extra_columns: list[str] = field(default_factory=list)
+    malformed: list[tuple[int, str]] = field(default_factory=list)  # (line, description)
+
+
+def _check_header(header: list[str], spec: TableSpec, label: str) -> list[str]:
+    if spec.upper_header:
+        header = [h.lower() for h in header]
+    header = [h.strip() for h in header]
+    seen = set()
+    for i, h in enumerate(header):
+        if h in seen:
+            raise StructuralError("duplicate column in header", file=label, line=1, column=h or f"#{i + 1}")
+        seen.add(h)
+    missing = [c for c in spec.column_names if c not in seen]
+    if missing:
+        raise StructuralError("missing required column", file=label, line=1, column=", ".join(missing),
+                              rule="missing_column")
+    return header
+
+
+def _decode_check(data: bytes, label: str, delimiter: str, header: list[str] | None) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line_no = data.count(b"\n", 0, e.start) + 1
+        start = data.rfind(b"\n", 0, e.start) + 1
+        end = data.find(b"\n", e.start)
+        raw_line = data[start: end if end >= 0 else len(data)]
+        col = None
+        try:
+            fields = next(csv.reader([raw_line.decode("utf-8", errors="replace")], delimiter=delimiter))
+            for i, f in enumerate(fields):
+                if "\ufffd" in f:
+                    col = header[i] if header and i < len(header) else f"#{i + 1}"
+                    break
+        except Exception:  # noqa: BLE001 - the column is a courtesy; the line is what matters
+            pass
+        raise StructuralError("bytes are not valid UTF-8", file=label, line=line_no, column=col,
+                              rule="undecodable") from None
+
+
+def read_text_file(data: bytes, spec: TableSpec, label: str) -> FileRead:
+    """CSV (or dcjs pipe-delimited) bytes -> FileRead. BOM, LF/CRLF handled; all columns text."""
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    nl = data.find(b"\n")
+    head_bytes = data if nl < 0 else data[:nl]
+    head_text = head_bytes.decode("utf-8", errors="replace").rstrip("\r")
+    if not head_text.strip():
+        raise StructuralError("file has no header", file=label, line=1, rule="missing_header")
+    header = next(csv.reader([head_text], delimiter=spec.delimiter))
+    _decode_check(data, label, spec.delimiter, [h.lower() if spec.upper_header else h for h in header])
+    header = _check_header(header, spec, label)
+    extra = [h for h in header if h not in spec.column_names]
+    body = b"" if nl < 0 else data[nl + 1:]
+
+    malformed_idx: list[tuple[int | None, str]] = []
+
+    def on_invalid(row):  # pyarrow InvalidRow: wrong field count
+        malformed_idx.append((row.number, f"expected {row.expected_columns} fields, got {row.actual_columns}"))
+        return "skip"
+
+    names = [f"c{i}" for i in range(len(header))]  # positional: header names may be odd
+    if body.strip():
+        try:
+            tbl = pacsv.read_csv(
+                io.BytesIO(body),
+                read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(delimiter=spec.delimiter, newlines_in_values=True,
+                                                 invalid_row_handler=on_invalid),
+                convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                     null_values=[""], strings_can_be_null=True,
+                                                     quoted_strings_can_be_null=True),
+            )
+        except pa.ArrowInvalid as e:
+            raise StructuralError(f"file cannot be parsed as delimited text: {type(e).__name__}",
+                                  file=label, rule="unparseable") from None
+    else:
+        tbl = pa.table({n: pa.array([], pa.string()) for n in names})
+
+    lines, malformed = _line_numbers(body, spec.delimiter, len(header), tbl.num_rows, len(malformed_idx))
+    cols = {c: tbl.column(names[header.index(c)]) for c in spec.column_names}
+    cols["_line"] = pa.array(lines, pa.int32())
+    return FileRead(label=label, table=pa.table(cols), row_count=tbl.num_rows + len(malformed_idx),
+                    extra_columns=extra, malformed=malformed)
+
+
+def _line_numbers(body: bytes, delimiter: str, n_fields: int, n_rows: int, n_bad: int):
+    """Physical line (header = 1) of each parsed record, and of each malformed record.
+
+    Fast path: one record per line, no blank lines -> record i is on line i + 2. Otherwise walk the
+    text with the csv module (rare: quoted newlines, blank lines, malformed rows)."""
+    n_lines = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
+    blank = body.startswith(b"\n") or body.startswith(b"\r\n") or b"\n\n" in body or b"\n\r\n" in body
+    if n_bad == 0 and not blank and n_lines == n_rows:
+        return range(2, n_rows + 2), []
+    good, bad = [], []
+    reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), delimiter=delimiter)
+    prev = 0
+    for rec in reader:
+        start = prev + 1
+        prev = reader.line_num
+        if not rec or all(not f.strip() for f in rec) and len(rec) <= 1:
+            continue
+        (good if len(rec) == n_fields else bad).append(start + 1)
+    if len(good) != n_rows:  # the two parsers disagree: do not guess line numbers
+        raise StructuralError("file cannot be parsed consistently (quoting)", rule="unparseable")
+    return good, [(ln, "wrong number of fields") for ln in bad]
+
+
+# ----------------------------------------------------------------------------------------------
+# Excel workbooks (providers): one sheet per table, sheet name = table name.
+
+def _cell_text(v) -> str | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "Y" if v else "N"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, datetime):
+        if v.time() == time(0):
+            return v.date().isoformat()
+        return v.isoformat(sep=" ")
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v)
+
+
+def read_workbook(data: bytes, specs: dict[str, TableSpec], label: str = "extract.xlsx") -> dict[str, FileRead]:
+    """extract.xlsx bytes -> {table name: FileRead}, one per sheet named after a provider table."""
+    import python_calamine
+
+    try:
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as e:  # noqa: BLE001 - any reader failure is a structural fault
+        raise StructuralError(f"workbook cannot be opened: {type(e).__name__}", file=label,
+                              rule="unparseable") from None
+    out: dict[str, FileRead] = {}
+    for sheet_name in wb.sheet_names:
+        spec = specs.get(sheet_name)
+        sl = f"{label}#{sheet_name}"
+        if spec is None:
+            raise StructuralError("unknown sheet in workbook", file=sl, rule="unknown_sheet")
+        sheet = wb.get_sheet_by_name(sheet_name)
+        rows = sheet.to_python(skip_empty_area=False)
+        if not rows:
+            raise StructuralError("sheet has no header", file=sl, line=1, rule="missing_header")
+        first_row = sheet.start[0] + 1 if sheet.start else 1
+        header = [str(h).strip() if h is not None else "" for h in rows[0]]
+        header = _check_header(header, spec, sl)
+        idx = [header.index(c) for c in spec.column_names]
+        cols: list[list] = [[] for _ in idx]
+        lines = []
+        for n, row in enumerate(rows[1:], start=first_row + 1):
+            if all(v is None or v == "" for v in row):
+                continue
+            lines.append(n)
+            for out_col, i in zip(cols, idx):
+                out_col.append(_cell_text(row[i]) if i < len(row) else None)
+        tbl = {c: pa.array(v, pa.string()) for c, v in zip(spec.column_names, cols)}
+        tbl["_line"] = pa.array(lines, pa.int32())
+        out[spec.table] = FileRead(label=sl, table=pa.table(tbl), row_count=len(lines),
+                                   extra_columns=[h for h in header if h not in spec.column_names])
+    return out

@@ -1,0 +1,164 @@
+"""The extract contract (docs/shared spec `extracts.md`) as data: every table, column and type.
+
+Everything the reader needs to read a delivery without sniffing: file name, delimiter, the
+declared columns and their types, the key, and the entity column derived from the folder name.
+Validation rules (code lists, dates, references) live in the Great Expectations suites under
+`expectations/`; this module only says what a file must look like to be read at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+# Column types of the raw tables (docs/architecture.md): text stays VARCHAR (ids keep leading zeros).
+TEXT, DATE, INT, TS = "text", "date", "int", "timestamp"
+DUCKDB_TYPE = {TEXT: "VARCHAR", DATE: "DATE", INT: "INTEGER", TS: "TIMESTAMP"}
+
+# Source cadence in days (for staleness: overdue once as_of + cadence + 7 days < today).
+CADENCE_DAYS = {"program": None, "court": 31, "provider": 31, "dcjs": 92}
+STALE_GRACE_DAYS = 7
+
+LINEAGE_COLUMNS: list[tuple[str, str]] = [
+    ("_delivery_key", "VARCHAR"),
+    ("_source_id", "VARCHAR"),
+    ("_as_of", "DATE"),
+    ("_version", "INTEGER"),
+    ("_file", "VARCHAR"),
+    ("_line", "INTEGER"),
+]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    table: str                      # raw table name, e.g. court__cases
+    source_kind: str                # program | court | provider | dcjs
+    name: str                       # file stem / sheet name, e.g. cases
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+    entity_column: str | None = None
+    delimiter: str = ","
+    upper_header: bool = False      # dcjs: upper-case headers in the file
+    date_formats: tuple[str, ...] = ("%Y-%m-%d",)
+    identifier_columns: tuple[str, ...] = field(default=())  # never echoed in messages
+
+    @property
+    def file_name(self) -> str:
+        return "arrests.txt" if self.source_kind == "dcjs" else f"{self.name}.csv"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+    def column_type(self, col: str) -> str:
+        return dict(self.columns)[col]
+
+
+_PROVIDER_DATES = ("%Y-%m-%d", "%m/%d/%Y")
+_PROV = dict(source_kind="provider", entity_column="provider_id", date_formats=_PROVIDER_DATES)
+_COURT = dict(source_kind="court", entity_column="court_id")
+_STATUS = (("updated_at", TS), ("record_status", TEXT))
+
+TABLE_SPECS: dict[str, TableSpec] = {
+    t.table: t
+    for t in [
+        TableSpec("program__courts", "program", "courts",
+                  (("court_id", TEXT), ("court_name", TEXT), ("county", TEXT),
+                   ("htic_start_date", DATE), ("htic_end_date", DATE)), key=("court_id",)),
+        TableSpec("program__providers", "program", "providers",
+                  (("provider_id", TEXT), ("provider_name", TEXT), ("court_id", TEXT),
+                   ("contract_start", DATE), ("contract_end", DATE), ("capacity", INT)),
+                  key=("provider_id", "court_id")),
+        TableSpec(name="defendants",
+                  columns=(("defendant_id", TEXT), ("nysid", TEXT), ("last_name", TEXT),
+                           ("first_name", TEXT), ("dob", DATE), ("sex", TEXT),
+                           ("gender_identity", TEXT), ("race", TEXT), ("ethnicity", TEXT),
+                           ("primary_language", TEXT)),
+                  key=("defendant_id",), identifier_columns=("defendant_id", "nysid", "last_name", "first_name", "dob"),
+                  table="court__defendants", **_COURT),
+        TableSpec(name="cases",
+                  columns=(("docket_id", TEXT), ("defendant_id", TEXT), ("arrest_id", TEXT),
+                           ("arrest_date", DATE), ("arraignment_date", DATE), ("top_charge", TEXT),
+                           ("htic_referral_date", DATE), ("mandate_sessions", INT),
+                           ("disposition_date", DATE), ("disposition", TEXT), ("sealed", TEXT),
+                           ("sealed_date", DATE), ("updated_at", TS)),
+                  key=("docket_id",), identifier_columns=("docket_id", "defendant_id", "arrest_id"),
+                  table="court__cases", **_COURT),
+        TableSpec(name="events",
+                  columns=(("docket_id", TEXT), ("event_seq", INT), ("event_date", DATE),
+                           ("event_type", TEXT)),
+                  key=("docket_id", "event_seq"), identifier_columns=("docket_id",),
+                  table="court__events", **_COURT),
+        TableSpec(name="clients",
+                  columns=(("client_id", TEXT), ("docket_ref", TEXT), ("court_id", TEXT),
+                           ("first_name", TEXT), ("last_name", TEXT), ("dob", DATE),
+                           ("intake_date", DATE), ("referral_source", TEXT)) + _STATUS,
+                  key=("client_id",), identifier_columns=("client_id", "docket_ref", "first_name", "last_name", "dob"),
+                  table="provider__clients", **_PROV),
+        TableSpec(name="assessments",
+                  columns=(("assessment_id", TEXT), ("client_id", TEXT), ("assessment_date", DATE),
+                           ("domain", TEXT), ("level", TEXT)) + _STATUS,
+                  key=("assessment_id",), identifier_columns=("assessment_id", "client_id"),
+                  table="provider__assessments", **_PROV),
+        TableSpec(name="sessions",
+                  columns=(("session_id", TEXT), ("client_id", TEXT), ("session_date", DATE),
+                           ("session_type", TEXT), ("status", TEXT), ("mandate_credit", TEXT),
+                           ("minutes", INT)) + _STATUS,
+                  key=("session_id",), identifier_columns=("session_id", "client_id"),
+                  table="provider__sessions", **_PROV),
+        TableSpec(name="referrals",
+                  columns=(("referral_id", TEXT), ("client_id", TEXT), ("referral_date", DATE),
+                           ("domain", TEXT), ("partner", TEXT), ("status", TEXT),
+                           ("status_date", DATE)) + _STATUS,
+                  key=("referral_id",), identifier_columns=("referral_id", "client_id", "partner"),
+                  table="provider__referrals", **_PROV),
+        TableSpec(name="exits",
+                  columns=(("client_id", TEXT), ("exit_date", DATE), ("exit_reason", TEXT),
+                           ("survey_helpfulness", INT), ("survey_would_recommend", TEXT)) + _STATUS,
+                  key=("client_id",), identifier_columns=("client_id",),
+                  table="provider__exits", **_PROV),
+        TableSpec("dcjs__arrests", "dcjs", "arrests",
+                  (("nysid", TEXT), ("arrest_id", TEXT), ("arrest_date", DATE),
+                   ("arrest_county", TEXT), ("top_charge", TEXT), ("offense_level", TEXT)),
+                  key=("arrest_id",), delimiter="|", upper_header=True, date_formats=("%Y%m%d",),
+                  identifier_columns=("nysid", "arrest_id")),
+    ]
+}
+
+SOURCE_TABLES: dict[str, list[str]] = {}
+for _t in TABLE_SPECS.values():
+    SOURCE_TABLES.setdefault(_t.source_kind, []).append(_t.table)
+
+RAW_TABLES = list(TABLE_SPECS)
+
+_SOURCE_RE = re.compile(r"^(program|dcjs|court-[a-z0-9_-]+|provider-[A-Za-z0-9_-]+)$")
+_ASOF_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def source_kind(source_id: str) -> tuple[str, str | None]:
+    """`court-queens` -> ('court', 'queens'); `program` -> ('program', None)."""
+    if not _SOURCE_RE.match(source_id):
+        raise ValueError(f"unknown source folder {source_id!r}")
+    if source_id in ("program", "dcjs"):
+        return source_id, None
+    kind, _, entity = source_id.partition("-")
+    return kind, entity
+
+
+def parse_as_of(name: str) -> date | None:
+    if not _ASOF_RE.match(name):
+        return None
+    try:
+        return date.fromisoformat(name)
+    except ValueError:
+        return None
+
+
+def raw_table_ddl(spec: TableSpec) -> str:
+    cols = []
+    if spec.entity_column:
+        cols.append(f'"{spec.entity_column}" VARCHAR')
+    cols += [f'"{c}" {DUCKDB_TYPE[t]}' for c, t in spec.columns]
+    cols += [f'"{c}" {t}' for c, t in LINEAGE_COLUMNS]
+    return f"CREATE TABLE IF NOT EXISTS raw.{spec.table} ({', '.join(cols)})"

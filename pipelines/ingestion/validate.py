@@ -1,0 +1,235 @@
+"""Row rules and Great Expectations, both driven by the suites in `expectations/` (read-only).
+
+* `row_rules`: each expectation of a suite, translated to a DuckDB set operation over the staged
+  table of all the run's new rows, gives the rows that break it (-> raw.rejected_rows, or held).
+* `run_gx`: Great Expectations runs each suite once over the same staged table (the run's new
+  deliveries together); its counts must agree with the row rules, else the check fails.
+
+Neither keeps or reports values: only counts, files, lines, columns and rule names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+
+from pipelines.ingestion.spec import TABLE_SPECS
+
+STRUCTURAL = "structural"
+MAX_LOCATIONS = 20
+
+
+def suites_dir():
+    from pipelines.settings import EXPECTATIONS_DIR
+
+    return EXPECTATIONS_DIR / "gx" / "expectations" / "raw"
+
+
+def load_suites() -> dict[str, dict]:
+    """table -> suite dict, as stored. A missing suite is an error (a check must never pass unrun)."""
+    out = {}
+    for table in TABLE_SPECS:
+        p = suites_dir() / f"{table}.json"
+        with open(p, encoding="utf-8") as fh:
+            out[table] = json.load(fh)
+    return out
+
+
+def _quote_list(values) -> str:
+    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
+
+
+def expectation_sql(table: str, e: dict) -> str | None:
+    """SQL giving the `_row_id`s that break expectation `e` in stage_<table>; None if structural."""
+    kw, typ = e["kwargs"], e["type"]
+    st = f"stage_{table}"
+    if typ in ("expect_column_to_exist", "expect_column_values_to_be_in_type_list",
+               "expect_column_values_to_be_of_type"):
+        return None
+    if typ == "expect_column_values_to_not_be_null":
+        return f'SELECT _row_id FROM {st} WHERE "{kw["column"]}" IS NULL'
+    if typ == "expect_column_values_to_be_in_set":
+        c = kw["column"]
+        return f'SELECT _row_id FROM {st} WHERE "{c}" IS NOT NULL AND NOT list_contains({_quote_list(kw["value_set"])}, "{c}")'
+    if typ == "expect_column_values_to_be_between":
+        c, conds = kw["column"], []
+        if kw.get("min_value") is not None:
+            conds.append(f'"{c}" < {kw["min_value"]}')
+        if kw.get("max_value") is not None:
+            conds.append(f'"{c}" > {kw["max_value"]}')
+        return f'SELECT _row_id FROM {st} WHERE {" OR ".join(conds)}'
+    if typ == "expect_compound_columns_to_be_unique":
+        cols = ", ".join(f'"{c}"' for c in kw["column_list"])
+        return (f"SELECT s._row_id FROM {st} s JOIN (SELECT {cols} FROM {st} GROUP BY ALL HAVING count(*) > 1) d "
+                f"USING ({cols})")
+    if typ == "unexpected_rows_expectation":
+        return kw["unexpected_rows_query"].replace("{batch}", st)
+    raise ValueError(f"suite raw.{table}: expectation type {typ} has no row rule")
+
+
+def row_rules(scon, suites: dict[str, dict]) -> dict[str, dict[str, int]]:
+    """Create `violations` in the stage DB; return {table: {expectation id: rows}}."""
+    scon.execute("CREATE OR REPLACE TABLE violations (_row_id BIGINT, _d INTEGER, table_name VARCHAR, "
+                 "column_name VARCHAR, rule VARCHAR, action VARCHAR, expectation_id VARCHAR)")
+    counts: dict[str, dict[str, int]] = {}
+    for table, suite in suites.items():
+        counts[table] = {}
+        for e in suite["expectations"]:
+            sql = expectation_sql(table, e)
+            if sql is None:
+                continue
+            meta = e.get("meta", {})
+            n = scon.execute(f"""
+                INSERT INTO violations
+                SELECT DISTINCT r._row_id, s._d, ?, ?, ?, ?, ? FROM ({sql}) r JOIN stage_{table} s USING (_row_id)""",
+                [table, meta.get("column"), meta.get("rule", e["type"]), meta.get("action", "reject"), e["id"]]
+            ).fetchone()[0]
+            counts[table][e["id"]] = n
+    return counts
+
+
+def violations_per_delivery(scon) -> dict[int, dict]:
+    """_d -> rejected / held row counts and the first locations (file, line, column, rule)."""
+    out: dict[int, dict] = {}
+    for d, action, n in scon.execute(
+            "SELECT _d, action, count(DISTINCT (table_name, _row_id)) FROM violations GROUP BY ALL").fetchall():
+        v = out.setdefault(d, {"rejected": 0, "held": 0, "problems": []})
+        v["rejected" if action == "reject" else "held"] += n
+    union = " UNION ALL ".join(
+        f"SELECT v._d, v.table_name, s._file, s._line, v.column_name, v.rule, v.action FROM violations v "
+        f"JOIN stage_{t} s USING (_row_id) WHERE v.table_name = '{t}'" for t in TABLE_SPECS)
+    for d, table, file, line, col, rule, action in scon.execute(f"""
+            SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY _d ORDER BY _file, _line, column_name, rule) rn
+                           FROM ({union})) WHERE rn <= {MAX_LOCATIONS} ORDER BY _d, rn""").fetchall():
+        out[d]["problems"].append({"table": table, "file": file, "line": line, "column": col, "rule": rule,
+                                   "action": action,
+                                   "message": f"{'held' if action == 'hold' else 'row rejected'}: {rule}"})
+    return out
+
+
+def locations(scon, table: str, expectation_id: str, limit: int = MAX_LOCATIONS) -> list[str]:
+    return [f"{dk} {f} line {ln}" for dk, f, ln in scon.execute(
+        f"SELECT s._delivery_key, s._file, s._line FROM violations v JOIN stage_{table} s USING (_row_id) "
+        f"WHERE v.expectation_id = ? ORDER BY 1, 2, 3 LIMIT {limit}", [expectation_id]).fetchall()]
+
+
+# ----------------------------------------------------------------------------------------------
+# Great Expectations
+
+@lru_cache(maxsize=1)
+def _gx():
+    """Import GX once, quietly, with DuckDB registered as a persisted-connection dialect (GX 1.24
+    closes the connection before fetching otherwise; see shared stack notes)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import logging
+
+    import great_expectations as gx
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    from great_expectations.execution_engine import sqlalchemy_execution_engine as see
+
+    class _Dialect(str):
+        @property
+        def value(self) -> str:
+            return str(self)
+
+    if not any(str(getattr(d, "value", d)) == "duckdb" for d in see._PERSISTED_CONNECTION_DIALECTS):
+        see._PERSISTED_CONNECTION_DIALECTS = tuple(see._PERSISTED_CONNECTION_DIALECTS) + (_Dialect("duckdb"),)
+    return gx
+
+
+def _failed(table: str, message: str) -> dict:
+    return {"passed": False, "severity": "ERROR", "error": message, "failing": [], "rows_validated": None,
+            "expectations": 0}
+
+
+def gx_disabled(suites) -> dict:
+    return {t: _failed(t, "Great Expectations was not run") for t in suites}
+
+
+def run_gx(stage_path, suites: dict[str, dict], engine: dict[str, dict[str, int]]) -> dict[str, dict]:
+    """Each suite once over its staged table. Any failure to run -> a failed check, never a pass."""
+    results: dict[str, dict] = {}
+    try:
+        gx = _gx()
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        ds = ctx.data_sources.add_sql(name="stage", connection_string=f"duckdb:///{stage_path}",
+                                      kwargs={"connect_args": {"read_only": True}})
+    except Exception as e:  # noqa: BLE001 - reported as failed checks
+        return {t: _failed(t, f"Great Expectations could not start: {type(e).__name__}: {e}") for t in suites}
+    try:
+        for table, suite in suites.items():
+            try:
+                results[table] = _run_one(gx, ctx, ds, table, suite, engine.get(table, {}))
+            except Exception as e:  # noqa: BLE001
+                results[table] = _failed(table, f"suite raw.{table} could not run: {type(e).__name__}: {e}")
+    finally:
+        try:
+            ds.get_execution_engine().close()
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            ds.get_engine().dispose()
+        except Exception:  # noqa: BLE001
+            pass
+    return results
+
+
+def _exception_message(info) -> str | None:
+    """GX puts exceptions either flat or keyed by metric; return the first message, if any."""
+    if not info:
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for v in info.values():
+        if isinstance(v, dict) and v.get("raised_exception"):
+            return str(v.get("exception_message")).splitlines()[0]
+    return None
+
+
+def _run_one(gx, ctx, ds, table: str, suite_dict: dict, engine_counts: dict[str, int]) -> dict:
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    asset = ds.add_table_asset(name=table, table_name=f"stage_{table}")
+    bd = asset.add_batch_definition_whole_table("all")
+    exps = []
+    for e in suite_dict["expectations"]:
+        cls = get_expectation_impl(e["type"])
+        exps.append(cls(**e["kwargs"], meta={**e.get("meta", {}), "suite_expectation_id": e["id"]}))
+    suite = ctx.suites.add(gx.ExpectationSuite(name=suite_dict["name"], expectations=exps))
+    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"v_{table}", data=bd, suite=suite))
+    res = vd.run(result_format="BASIC")
+    failing, errors, disagree = [], [], []
+    rows = None
+    for r in res.results:
+        cfg = r.expectation_config
+        meta = cfg.meta or {}
+        eid = meta.get("suite_expectation_id")
+        exc = _exception_message(r.exception_info)
+        if exc:
+            errors.append(f"{meta.get('rule', cfg.type)} on {meta.get('column')}: expectation raised {exc[:300]}")
+            continue
+        result = r.result or {}
+        if cfg.type == "unexpected_rows_expectation":
+            n = int(result.get("observed_value") or 0)
+        elif "unexpected_count" in result:
+            n = int(result.get("unexpected_count") or 0)
+            rows = result.get("element_count", rows)
+        else:
+            n = 0 if r.success else 1
+        if meta.get("action") != STRUCTURAL and eid in engine_counts and engine_counts[eid] != n:
+            disagree.append(f"{meta.get('rule')} on {meta.get('column')}: GX {n} rows, row rules "
+                            f"{engine_counts[eid]} rows")
+        if not r.success:
+            failing.append({"rule": meta.get("rule", cfg.type), "column": meta.get("column"),
+                            "expectation": cfg.type, "action": meta.get("action", "reject"),
+                            "unexpected_rows": n, "expectation_id": eid})
+    structural = [f for f in failing if f["action"] == STRUCTURAL]
+    severity = "ERROR" if errors or disagree or structural else "WARN"
+    return {"passed": not failing and not errors and not disagree, "severity": severity,
+            "error": "; ".join(errors + disagree) or None, "failing": failing, "rows_validated": rows,
+            "expectations": len(res.results)}
