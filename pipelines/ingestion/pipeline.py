@@ -59,6 +59,20 @@ def _connect(path: Path, read_only: bool = False):
     return duckdb.connect(str(path), read_only=read_only)
 
 
+def _exclusive_lock(path: Path, say: Progress):
+    """One writer at a time (DuckDB has one writer per file): an flock the OS drops on exit/kill."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        say("another ingestion run holds the warehouse; waiting for it to finish")
+        fcntl.flock(fh, fcntl.LOCK_EX)
+    return fh
+
+
 def ledger_state(con) -> tuple[dict, dict]:
     """(seen: folder key -> list of (version, control_sha, status, delivery_key),
         fingerprints of accepted versions: fingerprint -> delivery_key)."""
@@ -68,10 +82,11 @@ def ledger_state(con) -> tuple[dict, dict]:
             "ORDER BY as_of, source_id, version").fetchall():
         seen[f"{src}/{as_of.isoformat()}"].append((ver, csha, status, dk))
     fps = dict(con.execute("""
-        SELECT sha256(string_agg(f.file_name || chr(9) || f.sha256, chr(10) ORDER BY f.file_name)), d.delivery_key
+        SELECT d.source_id || ':' || sha256(string_agg(f.file_name || chr(9) || f.sha256, chr(10) ORDER BY f.file_name)),
+               d.delivery_key
         FROM raw.deliveries d JOIN raw.delivery_files f USING (delivery_key)
         WHERE d.status = 'accepted' AND f.file_name <> '_control.csv'
-        GROUP BY d.delivery_key""").fetchall())
+        GROUP BY d.delivery_key, d.source_id""").fetchall())
     return seen, fps
 
 
@@ -201,6 +216,8 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
         if it["overdue"]:
             warnings.append(f"{it['delivery']}: still in transit (no control file) and overdue")
 
+    stage_path = settings.restricted_dir / "stage.duckdb"
+    lock = _exclusive_lock(settings.restricted_dir / ".ingest.lock", say)
     con = _connect(settings.restricted_db)
     try:
         ensure_schema(con)
@@ -229,7 +246,7 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
                 out.status, out.reason = "rejected", f"{e.rule}: {e}"
                 out.problems.append(_problem(d, dkey, e.file, e.line, e.column, e.rule, str(e)))
             else:
-                fp = chk.fingerprint
+                fp = f"{d.source_id}:{chk.fingerprint}"  # a re-sent copy: same source, same bytes
                 dup = run_fps.get(fp) or fingerprints.get(fp)
                 if dup and not (force and dup == dkey):
                     out.status, out.duplicate_of = "duplicate", dup
@@ -249,7 +266,6 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
         # 2. stage + validate (each table once over all new deliveries)
         t = time.perf_counter()
         known = con.sql("SELECT DISTINCT provider_id, client_id FROM raw.provider__clients").to_arrow_table()
-        stage_path = settings.restricted_dir / "stage.duckdb"
         build_stage(stage_path, staged, known)
         timings["stage"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -313,9 +329,10 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
         export_ledger(con, settings.ledger_export)
     finally:
         con.close()
-    for p in (stage_path, stage_path.with_name(stage_path.name + ".wal")):
-        if p.exists():
-            p.unlink()
+        for p in (stage_path, stage_path.with_name(stage_path.name + ".wal")):
+            if p.exists():
+                p.unlink()
+        lock.close()
 
     per_source: dict[str, dict] = defaultdict(lambda: {"rows_loaded": 0, "rows_rejected": 0, "rows_held": 0})
     for o in outcomes:

@@ -100,7 +100,7 @@ def violations_per_delivery(scon) -> dict[int, dict]:
         f"SELECT v._d, v.table_name, s._file, s._line, v.column_name, v.rule, v.action FROM violations v "
         f"JOIN stage_{t} s USING (_row_id) WHERE v.table_name = '{t}'" for t in TABLE_SPECS)
     for d, table, file, line, col, rule, action in scon.execute(f"""
-            SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY _d ORDER BY _file, _line, column_name, rule) rn
+            SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY _d ORDER BY _file, _line, column_name, rule) rn
                            FROM ({union})) WHERE rn <= {MAX_LOCATIONS} ORDER BY _d, rn""").fetchall():
         out[d]["problems"].append({"table": table, "file": file, "line": line, "column": col, "rule": rule,
                                    "action": action,
