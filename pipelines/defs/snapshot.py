@@ -1,5 +1,12 @@
-"""Dagster definitions for the snapshot area (owner: see docs/architecture.md). Placeholder."""
+"""Dagster definitions for the snapshot area: the quarterly funder snapshot and its schedule."""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from pipelines.snapshot.assets import SnapshotPaths, funder_snapshot, quarterly_snapshot_schedule, snapshot_job
+
+defs = dg.Definitions(
+    assets=[funder_snapshot],
+    jobs=[snapshot_job],
+    schedules=[quarterly_snapshot_schedule],
+    resources={"snapshot_paths": SnapshotPaths()},
+)

@@ -1,9 +1,86 @@
-"""Placeholder: implemented by its owner (see docs/architecture.md)."""
+"""`htic snapshot --quarter 2026Q3 [--warehouse DIR]`: publish the quarterly funder snapshot.
+
+A thin face over the Dagster asset `funder_snapshot` (pipelines/snapshot/assets.py): it
+materializes the quarter's partition in-process, exactly as the daily schedule's run would.
+"""
+
+from __future__ import annotations
 
 
-def add_arguments(parser):
-    pass
+def add_arguments(parser) -> None:
+    parser.add_argument("--quarter", required=True, help="the quarter, e.g. 2026Q3 (as of its last day)")
+    parser.add_argument("--warehouse", help="warehouse folder (default: $HTIC_WAREHOUSE or <repo>/warehouse)")
+    parser.add_argument("--revise", metavar="REASON",
+                        help="publish a correction of a published quarter beside it (<quarter>-r<k>), for this reason")
+    parser.add_argument("--no-build", action="store_true",
+                        help="publish from analytics.duckdb as it is (already built as of the quarter's end)")
+    parser.add_argument("--early", action="store_true",
+                        help="allow a quarter whose 45-day grace has not passed yet (a snapshot is final: avoid)")
 
 
-def run(args):
-    raise SystemExit("not implemented yet")
+def run(args) -> int:
+    import sys
+    from datetime import date
+
+    from pipelines.settings import get_settings
+    from pipelines.snapshot import quarters as qt
+    from pipelines.snapshot.publish import is_published
+
+    try:
+        qt.parse_quarter(args.quarter)
+    except ValueError as exc:
+        print(f"htic snapshot: {exc}", file=sys.stderr)
+        return 2
+    settings = get_settings(args.warehouse)
+    quarter = args.quarter
+    if not args.revise and is_published(settings.snapshots_dir, quarter):
+        print(f"htic snapshot: {quarter} is already published in {settings.snapshots_dir / quarter}; a published "
+              "snapshot is never overwritten. To publish a correction beside it: --revise 'REASON'.", file=sys.stderr)
+        return 3
+    today = date.today()  # only to refuse a premature snapshot; figures never depend on the clock
+    if today < qt.publishable_on(quarter) and not args.early:
+        print(f"htic snapshot: {quarter}'s grace period runs to {qt.data_cutoff(quarter)}; its snapshot is due on "
+              f"{qt.publishable_on(quarter)} (use --early to make it anyway)", file=sys.stderr)
+        return 2
+    folder = materialize_snapshot(settings, quarter, build=not args.no_build, revision_reason=args.revise)
+    if folder is None:
+        return 1
+    print(f"Published {folder}")
+    for name in sorted(p.name for p in folder.iterdir()):
+        print(f"  {name}")
+    return 0
+
+
+def materialize_snapshot(settings, quarter: str, *, build: bool = True, revision_reason: str | None = None,
+                         instance=None):
+    """Materialize `funder_snapshot` for the quarter in-process; return the folder, or None (errors printed)."""
+    import sys
+
+    import dagster as dg
+
+    from pipelines.snapshot import quarters as qt
+    from pipelines.snapshot.assets import SnapshotPaths, funder_snapshot
+
+    if instance is None:
+        from dagster._core.instance.ref import InstanceRef
+
+        home = settings.ensure_dagster_home()
+        instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    result = dg.materialize(
+        [funder_snapshot], partition_key=quarter, instance=instance, raise_on_error=False,
+        resources={"snapshot_paths": SnapshotPaths(warehouse=str(settings.warehouse))},
+        run_config={"ops": {"funder_snapshot": {"config": {"build": build,
+                                                           "revision_reason": revision_reason or ""}}}},
+        tags={"htic/trigger": "htic snapshot"})
+    if not result.success:
+        errs = [e for e in result.all_events if e.is_failure]
+        msg = "snapshot run failed"
+        for e in errs:
+            info = getattr(e.event_specific_data, "error", None)
+            if info is not None:
+                msg = info.message.strip().splitlines()[-1]
+                break
+        print(f"htic snapshot: {msg}", file=sys.stderr)
+        return None
+    revs = __import__("pipelines.snapshot.publish", fromlist=["published"]).published(settings.snapshots_dir)
+    return settings.snapshots_dir / qt.folder_name(quarter, revs[quarter][-1])

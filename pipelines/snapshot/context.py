@@ -1,0 +1,37 @@
+"""What every writer of a snapshot gets: the table and the facts about the snapshot.
+
+Only facts that follow from the inputs are here (no generation time, no code version): they may
+appear in the report and workbook, which must reproduce byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class SnapshotContext:
+    quarter: str
+    revision: int
+    folder: str
+    as_of: date
+    cutoff: date
+    table: pd.DataFrame
+    n_deliveries: int
+    revises: str | None = None
+    revision_reason: str | None = None
+
+    @property
+    def n_suppressed(self) -> int:
+        return int(self.table["suppressed"].sum())
+
+    @property
+    def n_primary(self) -> int:
+        return int((self.table["suppression_reason"] == "primary").sum())
+
+    @property
+    def n_complementary(self) -> int:
+        return int((self.table["suppression_reason"] == "complementary").sum())

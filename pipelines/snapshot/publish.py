@@ -1,0 +1,143 @@
+"""Publish the quarterly funder snapshot: `snapshots/<YYYYQn>/` in the warehouse folder.
+
+`publish_snapshot(settings, quarter)` reads `metrics` (as_of = A, the quarter's last day) and the
+ledger copy from analytics.duckdb, builds every file in a temporary folder beside the target, then
+renames it into place in one step. A published folder is never written again: publishing a quarter
+that exists is refused; a correction is published beside it as a revision `snapshots/<YYYYQn>-r<k>/`
+(k = 2, 3, ...), which names the revision it corrects and why, and whose restatements.csv lists the
+figures that changed. Revisions are also recorded, one JSON line each, in `snapshots/publications.jsonl`.
+
+Building the warehouse as of A (the pipeline run) happens before, in the Dagster asset; this module
+only reads it, so tests can call it on a fabricated warehouse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+from pipelines.snapshot import quarters as qt
+from pipelines.snapshot.context import SnapshotContext
+from pipelines.snapshot.table import SnapshotError, build_table, formatted_rows, read_metrics, write_csv, write_parquet
+
+FILES = ["metrics.csv", "metrics.parquet", "workbook.xlsx", "report.html", "report.pdf", "restatements.csv",
+         "manifest.json"]
+LOG = "publications.jsonl"
+
+
+class AlreadyPublished(SnapshotError):
+    """The quarter (or that revision) is published; its folder is never written again."""
+
+
+def published(snapshots_dir: Path) -> dict[str, list[int]]:
+    """Quarter -> revisions published (complete folders only: they hold a manifest)."""
+    out: dict[str, list[int]] = {}
+    if not Path(snapshots_dir).is_dir():
+        return out
+    for p in Path(snapshots_dir).iterdir():
+        parsed = qt.split_revision(p.name)
+        if parsed and p.is_dir() and (p / "manifest.json").exists():
+            out.setdefault(parsed[0], []).append(parsed[1])
+    return {q: sorted(r) for q, r in out.items()}
+
+
+def latest_folder(snapshots_dir: Path, quarter: str) -> Path | None:
+    revs = published(snapshots_dir).get(quarter)
+    return Path(snapshots_dir) / qt.folder_name(quarter, revs[-1]) if revs else None
+
+
+def is_published(snapshots_dir: Path, quarter: str) -> bool:
+    return bool(published(snapshots_dir).get(quarter))
+
+
+def previous_snapshot(snapshots_dir: Path, quarter: str, revision: int) -> Path | None:
+    """What restatements compare with: for a revision, the latest revision it corrects; otherwise
+    the latest revision of the most recent quarter published before this one."""
+    pub = published(snapshots_dir)
+    if revision > 1:
+        return Path(snapshots_dir) / qt.folder_name(quarter, max(r for r in pub[quarter] if r < revision))
+    earlier = [q for q in pub if qt.parse_quarter(q) < qt.parse_quarter(quarter)]
+    if not earlier:
+        return None
+    q = max(earlier, key=qt.parse_quarter)
+    return Path(snapshots_dir) / qt.folder_name(q, pub[q][-1])
+
+
+def publish_snapshot(settings, quarter: str, revision_reason: str | None = None) -> Path:
+    """Publish the snapshot of `quarter` from settings.analytics_db; return its folder.
+
+    Without `revision_reason` the quarter must not be published yet (AlreadyPublished otherwise).
+    With it, a correction is published as the next revision `<quarter>-r<k>`; it is refused when
+    its figures equal those of the revision it would correct."""
+    from pipelines.snapshot.manifest import read_inputs, sha256_file, write_manifest
+    from pipelines.snapshot.report import write_reports
+    from pipelines.snapshot.restatements import write_restatements
+    from pipelines.snapshot.workbook import write_workbook
+
+    qt.parse_quarter(quarter)
+    snaps = Path(settings.snapshots_dir)
+    snaps.mkdir(parents=True, exist_ok=True)
+    revs = published(snaps).get(quarter, [])
+    if revs and not revision_reason:
+        raise AlreadyPublished(
+            f"{quarter} is already published ({snaps / qt.folder_name(quarter, revs[-1])}); a published snapshot "
+            "is never overwritten. To publish a correction beside it, give a reason (htic snapshot --revise REASON).")
+    if revision_reason and not revs:
+        raise SnapshotError(f"{quarter} is not published yet: nothing to revise (publish it without a reason)")
+    revision = revs[-1] + 1 if revs else 1
+    name = qt.folder_name(quarter, revision)
+    target = snaps / name
+    if target.exists():
+        raise AlreadyPublished(f"{target} exists; a published snapshot is never overwritten")
+
+    as_of, cutoff = qt.quarter_end(quarter), qt.data_cutoff(quarter)
+    metrics = read_metrics(settings.analytics_db, as_of)
+    if metrics.empty:
+        raise SnapshotError(f"analytics.duckdb has no metrics as of {as_of}: build the warehouse as of that date first")
+    deliveries, files = read_inputs(settings.analytics_db, cutoff)
+    table = build_table(metrics)
+    previous = previous_snapshot(snaps, quarter, revision)
+    ctx = SnapshotContext(quarter=quarter, revision=revision, folder=name, as_of=as_of, cutoff=cutoff, table=table,
+                          n_deliveries=len(deliveries), revises=previous.name if revision > 1 else None,
+                          revision_reason=revision_reason)
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=snaps))
+    try:
+        write_csv(table, tmp / "metrics.csv")
+        if revision > 1 and sha256_file(tmp / "metrics.csv") == sha256_file(previous / "metrics.csv"):
+            raise SnapshotError(f"the figures equal those of {previous.name}: nothing to correct, no revision published")
+        write_parquet(table, tmp / "metrics.parquet")
+        write_workbook(ctx, tmp / "workbook.xlsx")
+        write_reports(ctx, tmp / "report.html", tmp / "report.pdf")
+        n_restated = write_restatements(previous / "metrics.csv" if previous else None, formatted_rows(table),
+                                        tmp / "restatements.csv")
+        facts = {
+            "snapshot": name, "quarter": quarter, "revision": revision, "revises": ctx.revises,
+            "revision_reason": revision_reason, "as_of": as_of.isoformat(), "data_cutoff": cutoff.isoformat(),
+            "input_rule": "accepted deliveries with as_of <= as_of + 45 days in the ledger of analytics.duckdb",
+            "previous_snapshot": None if previous is None else {
+                "folder": previous.name, "metrics_csv_sha256": sha256_file(previous / "metrics.csv")},
+            "restatements": n_restated,
+            "disclosure": {"rows": len(table), "suppressed": ctx.n_suppressed, "primary": ctx.n_primary,
+                           "complementary": ctx.n_complementary,
+                           "rule": "metrics.md 'What funders receive'; see docs/snapshot.md"},
+        }
+        manifest = write_manifest(tmp, tmp / "manifest.json", facts, deliveries, files)
+        for p in tmp.iterdir():
+            p.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # read-only: published bytes never change
+        tmp.chmod(0o755)
+        if target.exists():
+            raise AlreadyPublished(f"{target} appeared while publishing; a published snapshot is never overwritten")
+        os.rename(tmp, target)  # atomic on one filesystem; fails if the target exists and is not empty
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    with open(snaps / LOG, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"snapshot": name, "quarter": quarter, "revision": revision, "revises": ctx.revises,
+                             "reason": revision_reason, "generated_at": manifest["generated_at"],
+                             "metrics_csv_sha256": manifest["outputs"]["metrics.csv"]["sha256"]}) + "\n")
+    return target

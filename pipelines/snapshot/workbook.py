@@ -1,0 +1,161 @@
+"""workbook.xlsx — what a funder opens: a notes sheet, a sheet per goal, a definitions sheet.
+
+Written with xlsxwriter, which stamps its zip members with a fixed date; the document's creation
+time is set to the as-of date, so the same table gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.snapshot import definitions_text as dt
+from pipelines.snapshot.context import SnapshotContext
+from pipelines.snapshot.table import DECIMALS
+
+GOAL_COLUMNS = ["Metric id", "Metric", "Population", "Cohort", "Breakdown", "Breakdown value", "Value",
+                "95% CI low", "95% CI high", "Numerator", "Denominator", "Suppressed", "Suppression reason"]
+SUPPRESSED_TEXT = "suppressed"
+
+
+def _fmt(kind: str) -> str:
+    places = DECIMALS.get(kind, 4)
+    return "0" if places == 0 else "0." + "0" * places
+
+
+def write_workbook(ctx: SnapshotContext, path: Path) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "nan_inf_to_errors": False})
+    created = datetime(ctx.as_of.year, ctx.as_of.month, ctx.as_of.day)
+    wb.set_properties({
+        "title": f"HTIC evaluation - funder snapshot {ctx.folder}",
+        "subject": f"Figures as of {ctx.as_of.isoformat()}",
+        "author": "htic-eval", "company": "htic-eval", "manager": "", "category": "programme evaluation",
+        "keywords": "HTIC, evaluation, snapshot", "comments": dt.METRICS_SPEC_VERSION,
+        "created": created,
+    })
+    bold = wb.add_format({"bold": True})
+    head = wb.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True, "valign": "top"})
+    title = wb.add_format({"bold": True, "font_size": 14})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    grey = wb.add_format({"font_color": "#7A7A7A", "italic": True})
+    num_formats = {k: wb.add_format({"num_format": _fmt(k)}) for k in DECIMALS}
+    int_fmt = wb.add_format({"num_format": "0"})
+
+    # --- Notes --------------------------------------------------------------------------------
+    ws = wb.add_worksheet("Notes")
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 110)
+    ws.write(0, 0, f"HTIC evaluation - funder snapshot {ctx.folder}", title)
+    facts = [
+        ("Quarter", ctx.quarter),
+        ("Revision", str(ctx.revision) + (f" (corrects {ctx.revises}: {ctx.revision_reason})" if ctx.revises else "")),
+        ("As-of date", ctx.as_of.isoformat()),
+        ("Data deliveries used", f"complete deliveries dated up to {ctx.cutoff.isoformat()} (as-of + 45 days); "
+                                 f"{ctx.n_deliveries} deliveries, listed in manifest.json"),
+        ("Metric definitions", dt.METRICS_SPEC_VERSION),
+        ("Rows", f"{len(ctx.table)} figures, {ctx.n_suppressed} suppressed "
+                 f"({ctx.n_primary} small counts, {ctx.n_complementary} to protect them)"),
+        ("Files", "metrics.csv / metrics.parquet: every figure (machine-readable); report.html / report.pdf: "
+                  "the report with charts; restatements.csv: figures of the previous snapshot that changed; "
+                  "manifest.json: inputs, checksums, versions"),
+    ]
+    r = 2
+    for k, v in facts:
+        ws.write(r, 0, k, bold)
+        ws.write(r, 1, v, wrap)
+        r += 1
+    r += 1
+    ws.write(r, 0, "How to read the figures", title)
+    r += 1
+    for k, v in dt.READING_NOTES:
+        ws.write(r, 0, k, bold)
+        ws.write(r, 1, v, wrap)
+        r += 1
+    r += 1
+    ws.write(r, 0, "Sheets", title)
+    r += 1
+    for g in dt.GOALS:
+        ws.write(r, 0, g.goal, bold)
+        ws.write(r, 1, f"{g.title}. {g.question}", wrap)
+        r += 1
+    ws.write(r, 0, "Definitions", bold)
+    ws.write(r, 1, "Every metric in plain words.", wrap)
+
+    # --- one sheet per goal -------------------------------------------------------------------
+    table = ctx.table
+    for g in dt.GOALS:
+        ws = wb.add_worksheet(g.goal)
+        ws.write(0, 0, f"{g.goal} {g.title}", title)
+        ws.write(1, 0, g.question, grey)
+        ws.set_row(3, 30)
+        for c, name in enumerate(GOAL_COLUMNS):
+            ws.write(3, c, name, head)
+        widths = [30, 44, 12, 9, 22, 20, 11, 11, 11, 11, 12, 11, 18]
+        for c, w in enumerate(widths):
+            ws.set_column(c, c, w)
+        rows = table[table["goal"] == g.goal]
+        rows = rows.sort_values("metric_id", key=lambda s: s.map(lambda m: dt.metric_order(m)[0]), kind="mergesort")
+        r = 4
+        for row in rows.itertuples(index=False):
+            kind = row.metric_kind
+            ws.write_string(r, 0, row.metric_id)
+            ws.write_string(r, 1, dt.metric_text(row.metric_id).title)
+            ws.write_string(r, 2, row.population)
+            ws.write_string(r, 3, row.cohort)
+            ws.write_string(r, 4, dt.breakdown_label(row.breakdown))
+            ws.write_string(r, 5, row.breakdown_value)
+            if row.suppressed:
+                ws.write_string(r, 6, SUPPRESSED_TEXT)
+            else:
+                for c, col in ((6, "value"), (7, "ci_low"), (8, "ci_high")):
+                    v = getattr(row, col)
+                    if v is not None and v == v:
+                        ws.write_number(r, c, v, num_formats.get(kind))
+                for c, col in ((9, "numerator"), (10, "denominator")):
+                    v = getattr(row, col)
+                    if v is not None and v == v:
+                        ws.write_number(r, c, v, int_fmt if float(v).is_integer() else None)
+            ws.write_string(r, 11, "yes" if row.suppressed else "no")
+            if row.suppression_reason:
+                ws.write_string(r, 12, row.suppression_reason)
+            r += 1
+        if r == 4:
+            ws.write_string(4, 0, "No figures for this goal as of this date.")
+        else:
+            ws.autofilter(3, 0, r - 1, len(GOAL_COLUMNS) - 1)
+        ws.freeze_panes(4, 2)
+
+    # --- definitions --------------------------------------------------------------------------
+    ws = wb.add_worksheet("Definitions")
+    for c, (name, w) in enumerate([("Metric id", 32), ("Goal", 6), ("Metric", 44), ("Definition", 110), ("Unit", 10)]):
+        ws.write(0, c, name, head)
+        ws.set_column(c, c, w, wrap if name == "Definition" else None)
+    ids = sorted(set(table["metric_id"]) | set(dt.SPEC_METRIC_IDS), key=dt.metric_order)
+    for r, mid in enumerate(ids, start=1):
+        t = dt.metric_text(mid)
+        ws.write_string(r, 0, mid)
+        ws.write_string(r, 1, t.goal)
+        ws.write_string(r, 2, t.title)
+        ws.write_string(r, 3, t.definition)
+        ws.write_string(r, 4, t.unit)
+    ws.freeze_panes(1, 1)
+    wb.close()
+
+
+def read_goal_sheets(path: Path) -> pd.DataFrame:
+    """The goal sheets back as one table (tests and checks)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+    frames = []
+    for g in dt.GOALS:
+        rows = list(wb[g.goal].iter_rows(min_row=4, values_only=True))
+        if len(rows) > 1 and rows[0][0] == GOAL_COLUMNS[0]:
+            frames.append(pd.DataFrame(rows[1:], columns=rows[0]))
+    wb.close()
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=GOAL_COLUMNS)
