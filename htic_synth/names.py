@@ -150,8 +150,10 @@ def typed_identity(rng, first: str, last: str, dob: date, params: dict) -> tuple
     r = rng.random()
     p = params
     acc = p["nick"]
-    if r < acc and first in NICKNAMES:
-        return rng.choice(NICKNAMES[first]), last, dob, "nickname"
+    if r < acc:
+        if first in NICKNAMES:
+            return rng.choice(NICKNAMES[first]), last, dob, "nickname"
+        return first, last, dob, ""
     acc += p["swap"]
     if r < acc:
         return last, first, dob, "swapped_names"

@@ -45,7 +45,7 @@ PROVIDERS = [
     dict(id="harbor", name="Harbor Light Counseling", courts=[("nassau", date(2014, 3, 3)), ("suffolk", date(2014, 5, 5))],
          capacity=90, fmt="xlsx", cid="{:06d}", bom=False, crlf=False, dates="xlsx", ts="xlsx", upper=False),
     dict(id="crossroads", name="Crossroads Outreach, Inc.", courts=[("manhattan", date(2016, 7, 1)), ("brooklyn", date(2016, 7, 1))],
-         capacity=80, fmt="csv", cid="X{:05d}", bom=True, crlf=True, dates="iso", ts="T", upper=False),
+         capacity=140, fmt="csv", cid="X{:05d}", bom=True, crlf=True, dates="iso", ts="T", upper=False),
     dict(id="newleaf", name="New Leaf Recovery Network", courts=[("erie", date(2015, 1, 5)), ("monroe", date(2015, 6, 1))],
          capacity=70, fmt="csv", cid="NL{:06d}", bom=False, crlf=False, dates="mdy_rows", ts="space", upper=True),
     dict(id="anchor", name="Anchor Family Center", courts=[("onondaga", date(2016, 1, 4)), ("albany", date(2016, 9, 6))],
@@ -88,7 +88,7 @@ OTHER_COUNTIES = [c[3] for c in COURTS] + ["ORANGE", "DUTCHESS", "ROCKLAND", "UL
 # --------------------------------------------------------------------------------------------
 # Volume: new people entering (first in-scope arrest) per year per unit of court weight, times a
 # year multiplier (arrests for prostitution fell sharply over the decade). Scale multiplies it.
-NEW_PEOPLE_PER_WEIGHT_YEAR = 300.0
+NEW_PEOPLE_PER_WEIGHT_YEAR = 255.0
 YEAR_VOLUME = {2010: 1.0, 2011: 1.0, 2012: 1.0, 2013: 1.0, 2014: 0.95, 2015: 0.85, 2016: 0.75, 2017: 0.62,
                2018: 0.52, 2019: 0.45, 2020: 0.28, 2021: 0.3, 2022: 0.32}
 YEAR_VOLUME_LATER = 0.34

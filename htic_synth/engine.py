@@ -513,14 +513,14 @@ class World:
                               ("CONVICTED", .04), ("ACQUITTED", .03), ("TRANSFERRED", .03), ("ABATED", .03)])
         # court dates between arraignment and disposition
         if referred:
-            d = case["ref"] + rng.randint(21, 49)
+            d = case["ref"] + rng.randint(28, 56)
             k = 0
-            while d < disp and k < 4:
+            while d < disp and k < 3:
                 case["events"].append((d, "COMPLIANCE_REVIEW"))
-                d += rng.randint(28, 49)
+                d += rng.randint(42, 70)
                 k += 1
         elif disp > arraign:
-            for _ in range(rng.randint(0, 2)):
+            for _ in range(rng.randint(0, 1)):
                 d = rng.randint(arraign + 1, disp)
                 if d < disp:
                     case["events"].append((d, "ADJOURNMENT"))
@@ -1047,7 +1047,8 @@ class World:
                         sent[k] = v
                 extra = []
                 for k, v in sent.items():
-                    if k + 1 < len(dates) and (k + 1) not in sent and rng.random() < W.P_RESEND_RECORD:
+                    if (k + 1 < len(dates) and (k + 1) not in sent
+                            and rng.random() < W.P_RESEND_RECORD * (0.1 if k == 0 else 1.0)):
                         extra.append((k + 1, v))
                         n_resent += 1
                         if n_resent <= MAX_QUIRK_EXAMPLES:
