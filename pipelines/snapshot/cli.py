@@ -70,7 +70,8 @@ def materialize_snapshot(settings, quarter: str, *, build: bool = True, revision
         [funder_snapshot], partition_key=quarter, instance=instance, raise_on_error=False,
         resources={"snapshot_paths": SnapshotPaths(warehouse=str(settings.warehouse))},
         run_config={"ops": {"funder_snapshot": {"config": {"build": build,
-                                                           "revision_reason": revision_reason or ""}}}},
+                                                           "revision_reason": revision_reason or ""}}},
+                    "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         tags={"htic/trigger": "htic snapshot"})
     if not result.success:
         errs = [e for e in result.all_events if e.is_failure]
