@@ -72,10 +72,15 @@ def publish_analytics(settings) -> Path:
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
 
-    con = duckdb.connect(str(tmp))
+    # An in-memory session attaching both files: the output's catalog is `publish_out`, and with
+    # `USE restricted` the view definitions of the restricted store resolve as they do there.
+    con = duckdb.connect(":memory:")
     try:
         src_literal = str(src).replace("'", "''")
+        tmp_literal = str(tmp).replace("'", "''")
         con.execute(f"ATTACH '{src_literal}' AS restricted (READ_ONLY)")
+        con.execute(f"ATTACH '{tmp_literal}' AS publish_out")
+        con.execute("USE restricted")
         relations = [
             r[0]
             for r in con.execute(
@@ -101,19 +106,21 @@ def publish_analytics(settings) -> Path:
 
         # 2) copy: every analytics relation as a table, plus the ledger
         for name in relations:
-            con.execute(f"CREATE TABLE main.{_quote(name)} AS SELECT * FROM restricted.analytics.{_quote(name)}")
+            con.execute(f"CREATE TABLE publish_out.main.{_quote(name)} AS SELECT * FROM restricted.analytics.{_quote(name)}")
         for name in LEDGER_TABLES:
-            con.execute(f"CREATE TABLE main.{_quote(name)} AS SELECT * FROM restricted.raw.{_quote(name)}")
-        con.execute("DETACH restricted")
+            con.execute(f"CREATE TABLE publish_out.main.{_quote(name)} AS SELECT * FROM restricted.raw.{_quote(name)}")
 
         # 3) check the finished file itself
         final_cols = con.execute(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_catalog = current_database()"
+            "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_catalog = 'publish_out'"
         ).fetchall()
         leaks = forbidden_columns(final_cols)
         if leaks:
             raise IdentifierLeakError(f"refusing to publish identifier-like columns: {', '.join(leaks)}")
-        con.execute("CHECKPOINT")
+        con.execute("USE memory")
+        con.execute("DETACH restricted")
+        con.execute("CHECKPOINT publish_out")
+        con.execute("DETACH publish_out")
     except BaseException:
         con.close()
         tmp.unlink(missing_ok=True)

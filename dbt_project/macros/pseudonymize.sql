@@ -8,8 +8,10 @@
   Use it only in tables (a view would re-evaluate it in sessions without the secret).
 -#}
 {% macro pseudonymize(expr) -%}
-    case when ({{ expr }}) is null then null else substr(sha256(
-        coalesce(getvariable('htic_pseudonym_secret'),
-                 error('pseudonymize: no secret (set DBT_ENV_SECRET_HTIC_PSEUDONYM)'))
-        || '|' || cast({{ expr }} as varchar)), 1, 16) end
+    case
+        when getvariable('htic_pseudonym_secret') is null
+            then error('pseudonymize: no secret (set DBT_ENV_SECRET_HTIC_PSEUDONYM)')
+        when ({{ expr }}) is null then null
+        else substr(sha256(getvariable('htic_pseudonym_secret') || '|' || cast({{ expr }} as varchar)), 1, 16)
+    end
 {%- endmacro %}
