@@ -217,6 +217,8 @@ def build(path) -> None:
                docket_ref="CR-999999-99XX"),  # docket_ref names no docket -> matched by name
         client("CL-210", "Kim", "Johnson", date(1995, 7, 30), date(2026, 2, 21), "2026-02-21 09:00:00", court_id="kings",
                docket_ref="000008 -26KG"),  # docket link without prefix, with a space
+        client("CL-212", "ZQXNUEVA", "ZQXPERSONA", date(1979, 6, 6), date(2025, 12, 20), "2025-12-20 09:00:00", court_id="kings",
+               docket_ref="cr 000005 26kg"),  # docket link: spaces instead of hyphens, lower case
         client("CL-211", "Lucia", "Fernandez", date(1983, 9, 21), date(2026, 3, 25), "2026-03-25 09:00:00", court_id="kings"),  # HTIC referral within intake+30 but after A
     ]})
 
@@ -241,6 +243,7 @@ EXPECTED_LINKS = {
     ("p2", "CL-207"): ("kings", k(6), "match"),
     ("p2", "CL-209"): ("kings", k(4), "match"),
     ("p2", "CL-210"): ("kings", k(8), "docket"),
+    ("p2", "CL-212"): ("kings", k(5), "docket"),
 }
 # CL-206 (nobody), CL-208 (person found, no HTIC case referred by intake+30), CL-211 (referral after A)
 EXPECTED_UNLINKED = {("p2", "CL-206"), ("p2", "CL-208"), ("p2", "CL-211")}

@@ -105,7 +105,7 @@ def test_referrals_and_exits(con):
 def test_docket_ref_normalised(con):
     got = dict(rows(con, "select client_id, docket_ref_normalized from stg_provider__clients "
                          "where provider_id='p2' and docket_ref is not null"))
-    assert got == {"CL-204": k(7), "CL-209": "CR-999999-99XX", "CL-210": k(8)}
+    assert got == {"CL-204": k(7), "CL-209": "CR-999999-99XX", "CL-210": k(8), "CL-212": k(5)}
 
 
 def test_names_standardised(con):
