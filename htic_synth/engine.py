@@ -276,7 +276,7 @@ class World:
         vs = []
         for v in versions:
             if v[0] > p.cutoff:
-                if p.closing and _record_date(table, v[3]) <= p.cutoff:
+                if p.closing and _record_last_date(table, v[3]) <= p.cutoff:
                     v = [p.cutoff, min(v[1], 61000), v[2], v[3]]
                 else:
                     continue
@@ -1208,9 +1208,10 @@ TRUTH_LINK_COLS = ["provider_id", "client_id", "person_uid", "court_id", "docket
                    "referral_source", "intake_date", "noise", "client_court_id", "delivered"]
 
 
-def _record_date(table: str, vals: list) -> int:
-    i = DATE_IDX[table][-1] if table == "clients" else DATE_IDX[table][0]
-    return vals[i]
+def _record_last_date(table: str, vals: list) -> int:
+    """The latest fact date a record version carries (a client's dob is not a fact date)."""
+    idx = DATE_IDX[table][1:] if table == "clients" else DATE_IDX[table]
+    return max(vals[i] for i in idx if vals[i] is not None)
 
 
 def _hms(secs: int) -> str:

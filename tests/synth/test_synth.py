@@ -153,6 +153,8 @@ def test_court_snapshots_follow_the_spec(world):
                 assert c[col] is None or R.ISO_DATE.match(c[col]), (col, c)
             arrest, arraign = date.fromisoformat(c["arrest_date"]), date.fromisoformat(c["arraignment_date"])
             assert scope <= arraign <= a and arrest <= arraign
+            for col in ("htic_referral_date", "disposition_date", "sealed_date"):
+                assert c[col] is None or arraign <= date.fromisoformat(c[col]) <= a, (col, c)
             assert date.fromisoformat(defs[c["defendant_id"]]["dob"]) < arrest
             assert c["disposition"] is None or c["disposition"] in R.CODES["disposition"]
             assert (c["disposition"] is None) == (c["disposition_date"] is None)
@@ -239,7 +241,9 @@ def test_provider_changes_files_follow_the_spec(world):
                 assert r["record_status"] in R.CODES["record_status"]
                 assert R.parse_ts(r["updated_at"]).date() <= a
                 for col in R.PROVIDER_DATES[table]:
-                    R.parse_date(r[col], allow_mdy=True)
+                    d = R.parse_date(r[col], allow_mdy=True)
+                    if col != "dob":  # nothing is delivered before it happened
+                        assert d is None or d <= R.parse_ts(r["updated_at"]).date() <= a, (source, as_of, table, r)
                 if table == "clients":
                     assert r["referral_source"] in R.CODES["referral_source"]
                     assert r["client_id"] and isinstance(r["client_id"], str)
