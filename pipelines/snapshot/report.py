@@ -103,15 +103,30 @@ def _is_num(v) -> bool:
 
 
 def _headline(rows: pd.DataFrame, pop: str, kind: str) -> Headline | None:
+    """The overall figure of the latest cohort that can be shown (a suppressed latest cohort gives
+    way to the one before it); all cohorts suppressed -> a suppressed headline."""
     rows = rows[(rows["population"] == pop) & (rows["breakdown"] == "overall")]
     if rows.empty:
         return None
-    cohort = _latest(rows["cohort"])
-    r = rows[rows["cohort"] == cohort].iloc[0]
-    if r["suppressed"]:
-        return Headline(POP_LABEL.get(pop, pop), cohort, SUPPRESSED_MARK, "", "", True)
+    shown = rows[~rows["suppressed"].astype(bool) & rows["value"].notna()]
+    if shown.empty:
+        return Headline(POP_LABEL.get(pop, pop), _latest(rows["cohort"]), SUPPRESSED_MARK, "", "", True)
+    cohort = _latest(shown["cohort"])
+    r = shown[shown["cohort"] == cohort].iloc[0]
     return Headline(POP_LABEL.get(pop, pop), cohort, fmt_value(r["value"], kind),
                     fmt_interval(r["ci_low"], r["ci_high"], kind), fmt_count(r["denominator"]), False)
+
+
+# the measure whose headline stands for the goal in the summary (default: the goal's first measure)
+GOAL_HEADLINE = {"G4": "g4_rearrest_any_12m"}
+
+
+def goal_headline(section: "GoalSection") -> "MetricSection | None":
+    want = GOAL_HEADLINE.get(section.goal.goal)
+    for m in section.metrics:
+        if m.metric_id == want:
+            return m
+    return section.metrics[0] if section.metrics else None
 
 
 def _axis(kind: str) -> tuple[dict, dict]:
@@ -189,7 +204,8 @@ def breakdown_spec(rows: pd.DataFrame, kind: str, title: str) -> tuple[dict | No
                            "" if r.suppressed else fmt_interval(r.ci_low, r.ci_high, kind),
                            "" if r.suppressed else fmt_count(r.denominator)))
     axis, scale = _axis(kind)
-    y = {"field": "group", "type": "nominal", "title": None, "sort": None}
+    order = list(dict.fromkeys(v["group"] for v in values))  # breakdown-value order within each facet
+    y = {"field": "group", "type": "nominal", "title": None, "sort": order}
     xv = {"field": "value", "type": "quantitative", "axis": axis, "scale": scale}
     layers = []
     if any(v["lo"] is not None for v in values):
@@ -242,7 +258,7 @@ def build_sections(ctx: SnapshotContext) -> list[GoalSection]:
             if (rows["population"] == "comparison").any():
                 sec.notes.append("Comparison cases are not adjusted for differences between the groups.")
             if rows["suppressed"].any():
-                sec.notes.append(FOOTNOTE)
+                sec.notes.append(FOOTNOTE + (" In the trend chart, 's' marks a suppressed cohort." if sec.trend else ""))
             if not rows["counts_people"].any():
                 sec.notes.append("Not a count of people: never suppressed.")
             metrics.append(sec)
@@ -305,7 +321,7 @@ def render_html(ctx: SnapshotContext, sections: list[GoalSection]) -> str:
     p.append("<h2 id=\"summary\">Summary</h2><table><tr><th>Goal</th><th>Headline measure</th><th>Cohort</th>"
              "<th>Figure</th><th>95% interval</th><th>n</th></tr>")
     for s in sections:
-        m = s.metrics[0] if s.metrics else None
+        m = goal_headline(s)
         h = m.headlines[0] if m and m.headlines else None
         if h:
             p.append(f"<tr><td>{e(s.goal.goal)} {e(s.goal.title)}</td><td>{e(m.title)}</td><td>{e(h.cohort)}</td>"
@@ -415,7 +431,7 @@ def render_pdf(ctx: SnapshotContext, sections: list[GoalSection], path: Path) ->
     story.append(Paragraph("Summary", h2))
     rows = [["Goal", "Headline measure", "Cohort", "Figure", "95% interval", "n"]]
     for s in sections:
-        m = s.metrics[0] if s.metrics else None
+        m = goal_headline(s)
         h = m.headlines[0] if m and m.headlines else None
         rows.append([Paragraph(f"{s.goal.goal} {e(s.goal.title)}", small), Paragraph(e(m.title) if m else "", small),
                      h.cohort if h else "", h.text if h else "no figures", h.interval if h else "", h.n if h else ""])

@@ -131,14 +131,14 @@ def tables(draw):
     return df.iloc[list(perm)].reset_index(drop=True)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_nothing_from_1_to_10_is_revealed(df):
     out = suppress(df)
     assert_nothing_small_revealed(df, out)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_no_suppressed_value_is_recoverable_by_subtraction(df):
     out = suppress(df)

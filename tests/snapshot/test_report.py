@@ -1,0 +1,143 @@
+"""The report renders in a real headless browser (Debian's Chromium driven by Playwright), with no
+console errors, no request leaving file:/data:, and every chart present; the PDF has the expected
+pages (pdftotext). These tests FAIL, never skip, when chromium or pdftotext is missing."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from pipelines.snapshot.definitions_text import GOALS, metric_text
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def rows_of(folder: Path) -> list[dict[str, str]]:
+    with open(folder / "metrics.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def expected_charts(rows: list[dict[str, str]]) -> set[str]:
+    """From metrics.csv alone: a trend for every measure with an overall figure in two cohorts or
+    more; a breakdown chart for every measure with HTIC breakdown rows (the 75th percentiles and the
+    6- and 24-month windows are shown in the workbook only)."""
+    cohorts = defaultdict(set)
+    with_cells = set()
+    for r in rows:
+        if r["breakdown"] == "overall":
+            cohorts[r["metric_id"]].add(r["cohort"])
+        elif r["population"] == "htic":
+            with_cells.add(r["metric_id"])
+    out = {f"{m} trend" for m, c in cohorts.items() if len(c) >= 2}
+    out |= {f"{m} breakdown" for m in with_cells
+            if not (m.endswith("_p75") or m.endswith("_6m") or m.endswith("_24m"))}
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed (apt-get install chromium; make test installs it)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+def test_report_renders_offline_with_every_chart(browser, published, artifacts):
+    folder = published["current"]
+    html_path = folder / "report.html"
+    requests, blocked, console_errors, page_errors = [], [], [], []
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+
+    def route(r):
+        url = r.request.url
+        if url.startswith("file:") or url.startswith("data:"):
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("request", lambda req: requests.append(req.url))
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    page.goto(html_path.as_uri(), wait_until="load")
+    page.wait_for_load_state("networkidle")
+
+    assert console_errors == [] and page_errors == []
+    assert blocked == []
+    assert requests and all(u.startswith("file:") or u.startswith("data:") for u in requests), requests
+
+    rows = rows_of(folder)
+    want = expected_charts(rows)
+    figures = page.locator("figure.chart")
+    labels = [figures.nth(i).get_attribute("data-chart") for i in range(figures.count())]
+    assert set(labels) == want and len(labels) == len(want)
+    # every chart drawn: an SVG with a size and marks in it
+    sizes = page.eval_on_selector_all(
+        "figure.chart svg",
+        "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height,"
+        " e.querySelectorAll('path, line, text').length])")
+    assert len(sizes) == len(want)
+    assert all(w > 100 and h > 50 and marks > 5 for w, h, marks in sizes), sizes
+
+    text = page.inner_text("body")
+    for g in GOALS:
+        assert f"{g.goal} {g.title}" in text
+    for m in {r["metric_id"] for r in rows}:
+        assert metric_text(m).title in text
+    assert "suppressed*" in text and "is between 1 and 10" in text  # suppressed cells shown, with the footnote
+    assert "Comparison (unadjusted)" in text
+    # the page forbids every fetch itself
+    csp = page.locator("meta[http-equiv='Content-Security-Policy']").get_attribute("content")
+    assert "default-src 'none'" in csp
+
+    page.screenshot(path=str(artifacts / "report-top.png"))
+    page.locator("section#G4").screenshot(path=str(artifacts / "report-g4.png"))
+    assert (artifacts / "report-top.png").stat().st_size > 10_000
+    context.close()
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    assert shutil.which("pdftotext"), "poppler-utils' pdftotext is needed (apt-get install poppler-utils)"
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = out.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def test_pdf_has_the_expected_pages(published):
+    folder = published["current"]
+    pages = _pdf_pages(folder / "report.pdf")
+    first_lines = [next((ln.strip() for ln in p.splitlines() if ln.strip()), "") for p in pages]
+    assert "funder snapshot 2026Q3" in first_lines[0] and "Summary" in pages[0]
+    assert first_lines[1].startswith("How to read")
+    starts = []
+    for g in GOALS:
+        hits = [i for i, ln in enumerate(first_lines) if ln == f"{g.goal} {g.title}"]
+        assert len(hits) == 1, (g.goal, first_lines)
+        starts.append(hits[0])
+    assert starts == sorted(starts) and starts[0] == 2
+    assert first_lines[starts[-1] + 1:].count("Definitions") >= 1
+    for i, p in enumerate(pages, start=1):
+        assert f"page {i}" in p and "as of 2026-09-30" in p
+    text = "\n".join(pages)
+    for m in {r["metric_id"] for r in rows_of(folder)}:
+        assert metric_text(m).title.split(",")[0] in text
+    assert "* suppressed: a count it would reveal is between 1 and 10" in text  # the footnote
+    # the charts are in it: one image per chart of the HTML report
+    from pypdf import PdfReader
+
+    n_images = sum(len(p.images) for p in PdfReader(str(folder / "report.pdf")).pages)
+    assert n_images == len(expected_charts(rows_of(folder)))
+    info = subprocess.run(["pdfinfo", str(folder / "report.pdf")], capture_output=True, text=True, check=True).stdout
+    assert f"Pages:          {len(pages)}" in info or f"Pages: {len(pages)}" in " ".join(info.split())
