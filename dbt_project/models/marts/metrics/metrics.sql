@@ -361,7 +361,8 @@ timeliness_rows as (
         cast(null as double) as ci_low, cast(null as double) as ci_high,
         'duration' as metric_kind, false as counts_people
     from deliveries
-    where status = 'accepted' and is_on_or_before_as_of
+    -- a byte-identical re-send under a new as-of date ('duplicate') is a delivery that arrived on time
+    where status in ('accepted', 'duplicate') and is_on_or_before_as_of
     group by source_id
 ),
 
