@@ -152,9 +152,7 @@ def archive_bytes(archive_dir: Path, data: bytes, sha: str) -> Path:
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, dest)
+    os.replace(tmp, dest)  # made durable by one os.sync() before the ledger refers to it
     return dest
 
 

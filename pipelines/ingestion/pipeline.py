@@ -75,19 +75,40 @@ def _exclusive_lock(path: Path, say: Progress):
 
 def ledger_state(con) -> tuple[dict, dict]:
     """(seen: folder key -> list of (version, control_sha, status, delivery_key),
-        fingerprints of accepted versions: fingerprint -> delivery_key)."""
+        accepted versions as (source_id, as_of, content fingerprint, delivery_key))."""
     seen: dict[str, list] = defaultdict(list)
     for dk, src, as_of, ver, csha, status in con.execute(
             "SELECT delivery_key, source_id, as_of, version, control_sha256, status FROM raw.deliveries "
             "ORDER BY as_of, source_id, version").fetchall():
         seen[f"{src}/{as_of.isoformat()}"].append((ver, csha, status, dk))
-    fps = dict(con.execute("""
-        SELECT d.source_id || ':' || sha256(string_agg(f.file_name || chr(9) || f.sha256, chr(10) ORDER BY f.file_name)),
-               d.delivery_key
+    fps = [(src, as_of, fp, dk) for src, as_of, fp, dk in con.execute("""
+        SELECT d.source_id, d.as_of,
+               sha256(string_agg(f.file_name || chr(9) || f.sha256, chr(10) ORDER BY f.file_name)), d.delivery_key
         FROM raw.deliveries d JOIN raw.delivery_files f USING (delivery_key)
         WHERE d.status = 'accepted' AND f.file_name <> '_control.csv'
-        GROUP BY d.delivery_key, d.source_id""").fetchall())
+        GROUP BY d.delivery_key, d.source_id, d.as_of""").fetchall()]
     return seen, fps
+
+
+def find_duplicate(d: Delivery, fp: str, known: list[tuple]) -> str | None:
+    """The delivery whose bytes this one repeats, if any (`known`: accepted (source, as_of, fp, key)).
+
+    Changes-only sources (providers): any earlier delivery of the source with the same bytes.
+    Snapshots (program, courts, dcjs): the same folder, or the source's latest snapshot before this
+    as-of — an unchanged snapshot re-sent under a new date. A snapshot that returns to the bytes of
+    an older one, with different snapshots between, is a real state and is loaded."""
+    same = [k for k in known if k[0] == d.source_id]
+    for src, as_of, kfp, key in same:
+        if as_of == d.as_of and kfp == fp:
+            return key
+    if d.kind == "provider":
+        return next((key for src, as_of, kfp, key in same if kfp == fp), None)
+    earlier = [k for k in same if k[1] < d.as_of]
+    if earlier:
+        latest = max(earlier, key=lambda k: k[1])
+        if latest[2] == fp:
+            return latest[3]
+    return None
 
 
 def pending_deliveries(found: list[Delivery], seen: dict, only: set[str] | None = None,
@@ -229,7 +250,7 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
         outcomes: list[Outcome] = []
         staged: list[tuple[Checked, str, int]] = []
         staged_out: list[Outcome] = []
-        run_fps: dict[str, str] = {}
+        known = list(fingerprints)
         timings = defaultdict(float)
         for i, d in enumerate(pending, 1):
             t = time.perf_counter()
@@ -246,13 +267,13 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
                 out.status, out.reason = "rejected", f"{e.rule}: {e}"
                 out.problems.append(_problem(d, dkey, e.file, e.line, e.column, e.rule, str(e)))
             else:
-                fp = f"{d.source_id}:{chk.fingerprint}"  # a re-sent copy: same source, same bytes
-                dup = run_fps.get(fp) or fingerprints.get(fp)
-                if dup and not (force and dup == dkey):
+                fp = chk.fingerprint
+                dup = find_duplicate(d, fp, [k for k in known if k[3] != dkey])
+                if dup:
                     out.status, out.duplicate_of = "duplicate", dup
                     out.reason = "identical bytes were already received"
                 else:
-                    run_fps[fp] = dkey
+                    known.append((d.source_id, d.as_of, fp, dkey))
                     staged.append((chk, dkey, version))
                     staged_out.append(out)
             out._checked = chk  # type: ignore[attr-defined]
@@ -294,8 +315,9 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
             scon.close()
         say(f"validated {rows_staged} new rows in {timings['rules'] + timings['gx']:.1f}s")
 
-        # 3. load, one transaction per delivery
+        # 3. load, one transaction per delivery (archive bytes made durable first, in one sync)
         t = time.perf_counter()
+        os.sync()
         con.execute(f"ATTACH '{stage_path}' AS stg (READ_ONLY)")
         try:
             d_index = {dkey: i for i, (_, dkey, _) in enumerate(staged)}
@@ -383,11 +405,12 @@ def _load_one(con, chk: Checked, out: Outcome, d_idx: int | None, seen: dict, fo
             for t in tables:
                 spec = TABLE_SPECS[t]
                 cols = ", ".join(f'"{c}"' for c in raw_columns(spec))
-                loaded += con.execute(f"""
-                    INSERT INTO raw.{t} ({cols})
-                    SELECT {cols} FROM stg.stage_{t} s
-                    WHERE s._d = ? AND NOT EXISTS (SELECT 1 FROM stg.violations v WHERE v.table_name = '{t}'
-                          AND v._row_id = s._row_id AND v.action = 'reject')""", [d_idx]).fetchone()[0]
+                keep = ""
+                if out.rows_rejected:
+                    keep = (f" AND NOT EXISTS (SELECT 1 FROM stg.violations v WHERE v.table_name = '{t}' "
+                            f"AND v._row_id = s._row_id AND v.action = 'reject')")
+                loaded += con.execute(f"INSERT INTO raw.{t} ({cols}) SELECT {cols} FROM stg.stage_{t} s "
+                                      f"WHERE s._d = {int(d_idx)}{keep}").fetchone()[0]
             out.rows_loaded = loaded
         if out.rows_rejected and out.status in ("accepted", "rejected") and d.kind and _has_stage_rows(out):
             for t in tables:
@@ -411,9 +434,13 @@ def _load_one(con, chk: Checked, out: Outcome, d_idx: int | None, seen: dict, fo
             out.delivery_key, d.source_id, d.kind, d.entity_id, d.as_of, out.version, chk.control_sha256,
             out.status, out.reason, out.duplicate_of, out.rows_loaded, out.rows_rejected, now,
             now if out.status == "accepted" else None])
-        for f in chk.files:
-            con.execute("INSERT INTO raw.delivery_files VALUES (?,?,?,?,?)",
-                        [out.delivery_key, f.file_name, f.sha256, f.row_count, f.archive_path])
+        files = pa.table({"delivery_key": [out.delivery_key] * len(chk.files),
+                          "file_name": [f.file_name for f in chk.files], "sha256": [f.sha256 for f in chk.files],
+                          "row_count": pa.array([f.row_count for f in chk.files], pa.int64()),
+                          "archive_path": [f.archive_path for f in chk.files]})
+        con.register("files_v", files)
+        con.execute("INSERT INTO raw.delivery_files SELECT * FROM files_v")
+        con.unregister("files_v")
         hook = os.environ.get("HTIC_TEST_SLEEP_IN_LOAD")  # test hook: a kill lands inside the transaction
         if hook and d_idx is not None:
             Path(os.environ.get("HTIC_TEST_SLEEP_MARKER", os.devnull)).write_text("in-transaction")
