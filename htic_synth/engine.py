@@ -732,7 +732,15 @@ class World:
             res["closed"] = cend
         if res["closed"] is not None:
             exit_code, exit_d = "PROVIDER_CLOSED", cend
-        if exit_d is not None and exit_d <= self.end and rng.random() > 0.04:
+        if exit_code == "DISENGAGED" and rng.random() < 0.1:
+            exit_code = "TRANSFERRED"  # moved to another programme
+        r = rng.random()
+        if exit_d is not None and r < 0.02 and exit_code != "PROVIDER_CLOSED":
+            # the file is closed administratively long after the client was last seen
+            exit_code, exit_d = "OTHER", exit_d + rng.randint(180, 400)
+            if cend is not None and exit_d > cend:
+                exit_code, exit_d = "PROVIDER_CLOSED", cend
+        if exit_d is not None and exit_d <= self.end and r < 0.995:
             self.exit(rng, p, cid, exit_d, exit_code)
         return res
 
@@ -794,7 +802,8 @@ class World:
                                 updated_as_of=fd2, referral_id=rid)
 
     def exit(self, rng, p, cid, d, code) -> None:
-        resp = {"MANDATE_COMPLETE": .75, "VOLUNTARY_COMPLETE": .7, "DISENGAGED": .2, "PROVIDER_CLOSED": .4}[code]
+        resp = {"MANDATE_COMPLETE": .75, "VOLUNTARY_COMPLETE": .7, "DISENGAGED": .2, "PROVIDER_CLOSED": .4,
+                "TRANSFERRED": .3, "OTHER": .05}[code]
         helpful, rec = None, None
         if rng.random() < resp:
             helpful = max(1, min(5, int(round(rng.gauss(p.help_mean + (0.4 if "COMPLETE" in code else -0.5), 0.9)))))
