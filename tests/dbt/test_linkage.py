@@ -54,3 +54,16 @@ def test_matches_table_keeps_candidates_for_review(con):
     lv = con.execute("select first_name_level, dob_level from int_client_person_matches "
                      "where client_id in ('CL-202','CL-205') and candidate_rank=1 order by client_id").fetchall()
     assert lv == [("nickname", "exact"), ("exact", "transposition")]
+
+
+def test_client_persons(con):
+    got = dict(((p, c), (pid, src)) for p, c, pid, src in con.execute(
+        "select provider_id, client_id, person_id, person_source from int_client_persons").fetchall())
+    # the two Maria Gonzalez client records (one with no case in its window) are the court person
+    assert got[("p2", "CL-201")] == ("12345678A", "match")
+    assert got[("p2", "CL-208")] == ("12345678A", "match")
+    assert got[("p2", "CL-204")] == ("kings:DEF-K5", "docket")
+    # nobody in court: a client-only person of its own
+    assert got[("p2", "CL-206")] == ("client:p2:CL-206", "client")
+    n_clients = con.execute("select count(*) from stg_provider__clients").fetchone()[0]
+    assert len(got) == n_clients

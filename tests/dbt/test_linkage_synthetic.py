@@ -78,3 +78,20 @@ def test_noisy_identities_are_found(synthetic):
     assert {r[0] for r in rows} >= {"nickname", "swapped_names", "dob_transposed", "first_name_typo", "last_name_typo"}
     for noise, n, found in rows:
         assert found / n >= 0.9, (noise, n, found)
+
+
+def test_client_persons_pairwise(synthetic):
+    # pairs of client records put in one person vs pairs that are one person in the truth
+    synthetic.execute("""
+        create or replace temp table j as
+        select p.provider_id || ':' || p.client_id as ref, p.person_id, t.person_uid
+        from int_client_persons as p join truth as t using (provider_id, client_id)""")
+    tp, fp, fn = synthetic.execute("""
+        select count(*) filter (where a.person_id = b.person_id and a.person_uid = b.person_uid),
+               count(*) filter (where a.person_id = b.person_id and a.person_uid <> b.person_uid),
+               count(*) filter (where a.person_id <> b.person_id and a.person_uid = b.person_uid)
+        from j as a join j as b on a.ref < b.ref and (a.person_id = b.person_id or a.person_uid = b.person_uid)
+    """).fetchall()[0]
+    assert tp > 100
+    assert tp / (tp + fp) >= 0.99, (tp, fp)
+    assert tp / (tp + fn) >= 0.98, (tp, fn)
