@@ -29,6 +29,9 @@ from pipelines.ingestion.warehouse import ensure_schema, export_ledger, raw_colu
 # Share of a delivery's rows that row-level faults may reject before the whole delivery is rejected.
 DEFAULT_REJECT_THRESHOLD = 0.10
 
+# Deliveries are read and validated in batches of at most this many bytes of files (memory bound).
+DEFAULT_BATCH_BYTES = 256 * 1024 * 1024
+
 Progress = Callable[[str], None]
 
 
@@ -222,7 +225,8 @@ def _write_quarantine(qdir: Path, outcome: Outcome) -> None:
 
 def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False,
                   reject_threshold: float = DEFAULT_REJECT_THRESHOLD, today: date | None = None,
-                  progress: Progress | None = None, gx_enabled: bool = True) -> dict:
+                  progress: Progress | None = None, gx_enabled: bool = True,
+                  batch_bytes: int = DEFAULT_BATCH_BYTES) -> dict:
     """Ingest every pending delivery of `settings.landing` into `settings.restricted_db`.
 
     Returns a summary (no identifiers): outcomes per delivery, in-transit deliveries (and which are
@@ -246,108 +250,24 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
         pending = pending_deliveries(found, seen, only, force)
         say(f"{len(found)} delivery folders, {len(pending)} pending, {len(in_transit)} in transit")
 
-        # 1. archive, control-check and read each pending delivery
         outcomes: list[Outcome] = []
-        staged: list[tuple[Checked, str, int]] = []
-        staged_out: list[Outcome] = []
         known = list(fingerprints)
-        timings = defaultdict(float)
-        for i, d in enumerate(pending, 1):
-            t = time.perf_counter()
-            prev = seen.get(d.key, [])
-            if force and prev:
-                version = prev[-1][0]
-            else:
-                version = (max(v for v, *_ in prev) + 1) if prev else 1
-            dkey = f"{d.key}/v{version}"
-            chk = check_delivery(d, settings.archive_dir)
-            out = Outcome(dkey, d.source_id, d.as_of.isoformat(), version, "accepted", warnings=list(chk.warnings))
-            if chk.error is not None:
-                e = chk.error
-                out.status, out.reason = "rejected", f"{e.rule}: {e}"
-                out.problems.append(_problem(d, dkey, e.file, e.line, e.column, e.rule, str(e)))
-            else:
-                fp = chk.fingerprint
-                dup = find_duplicate(d, fp, [k for k in known if k[3] != dkey])
-                if dup:
-                    out.status, out.duplicate_of = "duplicate", dup
-                    out.reason = "identical bytes were already received"
-                else:
-                    known.append((d.source_id, d.as_of, fp, dkey))
-                    staged.append((chk, dkey, version))
-                    staged_out.append(out)
-            out._checked = chk  # type: ignore[attr-defined]
-            outcomes.append(out)
-            timings["read"] += time.perf_counter() - t
-            if i % 50 == 0 or i == len(pending):
-                say(f"read {i}/{len(pending)} deliveries ({sum(1 for o in outcomes if o.status == 'rejected')} rejected)")
-
-        rows_staged = sum(fr.table.num_rows for c, _, _ in staged for frs in c.reads.values() for fr in frs)
-
-        # 2. stage + validate (each table once over all new deliveries)
-        t = time.perf_counter()
-        known = con.sql("SELECT DISTINCT provider_id, client_id FROM raw.provider__clients").to_arrow_table()
-        build_stage(stage_path, staged, known)
-        timings["stage"] = time.perf_counter() - t
-        t = time.perf_counter()
-        scon = _connect(stage_path)
-        try:
-            suites = validate.load_suites()
-            engine = validate.row_rules(scon, suites)
-            viol_by_d = validate.violations_per_delivery(scon)
-        finally:
-            scon.close()
-        timings["rules"] = time.perf_counter() - t
-        t = time.perf_counter()
-        if not pending:  # nothing new: no suite has anything to validate (said so in the check)
-            checks = {t: {"passed": True, "severity": "WARN", "error": None, "failing": [], "rows_validated": 0,
-                          "expectations": 0, "note": "no new deliveries in this run"} for t in suites}
-        else:
-            checks = validate.run_gx(stage_path, suites, engine) if gx_enabled else validate.gx_disabled(suites)
-        timings["gx"] = time.perf_counter() - t
-        scon = _connect(stage_path, read_only=True)
-        try:
-            for table, res in checks.items():
-                for f in res["failing"]:
-                    if f["action"] != "structural":
-                        f["rows"] = validate.locations(scon, table, f["expectation_id"])
-        finally:
-            scon.close()
-        say(f"validated {rows_staged} new rows in {timings['rules'] + timings['gx']:.1f}s")
-
-        # 3. load, one transaction per delivery (archive bytes made durable first, in one sync)
-        t = time.perf_counter()
-        os.sync()
-        con.execute(f"ATTACH '{stage_path}' AS stg (READ_ONLY)")
-        try:
-            d_index = {dkey: i for i, (_, dkey, _) in enumerate(staged)}
-            for n, out in enumerate(outcomes, 1):
-                chk = out._checked  # type: ignore[attr-defined]
-                if out.status == "accepted":
-                    di = d_index[out.delivery_key]
-                    v = viol_by_d.get(di, {"rejected": 0, "held": 0, "total": 0, "problems": []})
-                    total = sum(fr.table.num_rows for frs in chk.reads.values() for fr in frs)
-                    malformed = [(fr.label, ln, why) for frs in chk.reads.values() for fr in frs
-                                 for ln, why in fr.malformed]
-                    out.rows_rejected, out.rows_held = v["rejected"] + len(malformed), v["held"]
-                    out.problems.extend(_problem(chk.delivery, out.delivery_key, f, ln, None, "malformed_row",
-                                                 f"row rejected: {why}") for f, ln, why in malformed[:20])
-                    out.problems.extend(dict(p, source=out.source_id, delivery=out.delivery_key)
-                                        for p in v["problems"])
-                    if total and out.rows_rejected / total > reject_threshold:
-                        out.status = "rejected"
-                        out.reason = (f"rejected_share: {out.rows_rejected} of {total} rows broke row rules "
-                                      f"(threshold {reject_threshold:.0%})")
-                    _load_one(con, chk, out, di if out.status == "accepted" else None, seen, force)
-                else:
-                    _load_one(con, chk, out, None, seen, force)
-                if out.status == "rejected":
-                    _write_quarantine(settings.quarantine_dir, out)
-                if n % 50 == 0 or n == len(outcomes):
-                    say(f"loaded {n}/{len(outcomes)} deliveries")
-        finally:
-            con.execute("DETACH stg")
-        timings["load"] = time.perf_counter() - t
+        timings: dict[str, float] = defaultdict(float)
+        batch_checks: list[dict] = []
+        rows_staged = 0
+        batches = _batches(pending, batch_bytes)
+        for b, batch in enumerate(batches, 1):
+            if len(batches) > 1:
+                say(f"batch {b}/{len(batches)}: {len(batch)} deliveries")
+            outs, checks, n = _process_batch(con, settings, batch, seen, known, force, reject_threshold,
+                                             gx_enabled, stage_path, timings, say, n_done=len(outcomes),
+                                             n_total=len(pending))
+            outcomes.extend(outs)
+            batch_checks.append(checks)
+            rows_staged += n
+        checks = _merge_checks(batch_checks) if pending else {
+            t: {"passed": True, "severity": "WARN", "error": None, "failing": [], "rows_validated": 0,
+                "expectations": 0, "note": "no new deliveries in this run"} for t in TABLE_SPECS}
         export_ledger(con, settings.ledger_export)
     finally:
         con.close()
@@ -376,6 +296,148 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
         "timings": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - t0, 3)},
     }
     return summary
+
+
+def _batches(pending: list[Delivery], budget: int) -> list[list[Delivery]]:
+    """Consecutive groups of pending deliveries whose files total at most `budget` bytes (at least
+    one delivery each): memory stays bounded on a first load of years of deliveries, and a normal
+    incremental run is one batch, validated once."""
+    out: list[list[Delivery]] = []
+    size = 0
+    for d in pending:
+        n = sum(p.stat().st_size for p in d.path.iterdir() if p.is_file())
+        if not out or size + n > budget:
+            out.append([])
+            size = 0
+        out[-1].append(d)
+        size += n
+    return out
+
+
+def _merge_checks(parts: list[dict]) -> dict:
+    merged: dict[str, dict] = {}
+    for part in parts:
+        for t, r in part.items():
+            m = merged.setdefault(t, {"passed": True, "severity": "WARN", "error": None, "failing": [],
+                                      "rows_validated": 0, "expectations": r.get("expectations", 0)})
+            m["passed"] = m["passed"] and r["passed"]
+            if r["severity"] == "ERROR":
+                m["severity"] = "ERROR"
+            if r.get("error"):
+                m["error"] = "; ".join(x for x in (m["error"], r["error"]) if x)
+            m["rows_validated"] += r.get("rows_validated") or 0
+            for f in r["failing"]:
+                prev = next((x for x in m["failing"] if x["expectation_id"] == f["expectation_id"]), None)
+                if prev is None:
+                    m["failing"].append(dict(f))
+                else:
+                    prev["unexpected_rows"] += f["unexpected_rows"]
+                    prev["rows"] = (prev.get("rows") or []) + (f.get("rows") or [])
+    for m in merged.values():
+        for f in m["failing"]:
+            if "rows" in f:
+                f["rows"] = f["rows"][:validate.MAX_LOCATIONS]
+    return merged
+
+
+def _process_batch(con, settings, batch, seen, known, force, reject_threshold, gx_enabled, stage_path,
+                   timings, say, n_done, n_total):
+    """Read, stage, validate (each table once over the batch) and load a batch of deliveries."""
+    # 1. archive, control-check and read each delivery
+    outcomes: list[Outcome] = []
+    staged: list[tuple[Checked, str, int]] = []
+    for i, d in enumerate(batch, 1):
+        t = time.perf_counter()
+        prev = seen.get(d.key, [])
+        if force and prev:
+            version = prev[-1][0]
+        else:
+            version = (max(v for v, *_ in prev) + 1) if prev else 1
+        dkey = f"{d.key}/v{version}"
+        chk = check_delivery(d, settings.archive_dir)
+        out = Outcome(dkey, d.source_id, d.as_of.isoformat(), version, "accepted", warnings=list(chk.warnings))
+        if chk.error is not None:
+            e = chk.error
+            out.status, out.reason = "rejected", f"{e.rule}: {e}"
+            out.problems.append(_problem(d, dkey, e.file, e.line, e.column, e.rule, str(e)))
+        else:
+            fp = chk.fingerprint
+            dup = find_duplicate(d, fp, [k for k in known if k[3] != dkey])
+            if dup:
+                out.status, out.duplicate_of = "duplicate", dup
+                out.reason = "identical bytes were already received"
+            else:
+                known.append((d.source_id, d.as_of, fp, dkey))
+                staged.append((chk, dkey, version))
+        out._checked = chk  # type: ignore[attr-defined]
+        outcomes.append(out)
+        timings["read"] += time.perf_counter() - t
+        if (n_done + i) % 50 == 0 or n_done + i == n_total:
+            say(f"read {n_done + i}/{n_total} deliveries")
+    rows_staged = sum(fr.table.num_rows for c, _, _ in staged for frs in c.reads.values() for fr in frs)
+
+    # 2. stage + validate: each table once over every new delivery of the batch
+    t = time.perf_counter()
+    clients = con.sql("SELECT DISTINCT provider_id, client_id FROM raw.provider__clients").to_arrow_table()
+    build_stage(stage_path, staged, clients)
+    timings["stage"] += time.perf_counter() - t
+    t = time.perf_counter()
+    scon = _connect(stage_path)
+    try:
+        suites = validate.load_suites()
+        engine = validate.row_rules(scon, suites)
+        viol_by_d = validate.violations_per_delivery(scon)
+    finally:
+        scon.close()
+    timings["rules"] += time.perf_counter() - t
+    t = time.perf_counter()
+    checks = validate.run_gx(stage_path, suites, engine) if gx_enabled else validate.gx_disabled(suites)
+    timings["gx"] += time.perf_counter() - t
+    scon = _connect(stage_path, read_only=True)
+    try:
+        for table, res in checks.items():
+            for f in res["failing"]:
+                if f["action"] != "structural":
+                    f["rows"] = validate.locations(scon, table, f["expectation_id"])
+    finally:
+        scon.close()
+    say(f"validated {rows_staged} new rows")
+
+    # 3. load, one transaction per delivery (archive bytes made durable first, in one sync)
+    t = time.perf_counter()
+    os.sync()
+    con.execute(f"ATTACH '{stage_path}' AS stg (READ_ONLY)")
+    try:
+        d_index = {dkey: i for i, (_, dkey, _) in enumerate(staged)}
+        for n, out in enumerate(outcomes, 1):
+            chk = out._checked  # type: ignore[attr-defined]
+            if out.status == "accepted":
+                di = d_index[out.delivery_key]
+                v = viol_by_d.get(di, {"rejected": 0, "held": 0, "problems": []})
+                total = sum(fr.row_count for frs in chk.reads.values() for fr in frs)
+                malformed = [(fr.label, ln, why) for frs in chk.reads.values() for fr in frs
+                             for ln, why in fr.malformed]
+                out.rows_rejected, out.rows_held = v["rejected"] + len(malformed), v["held"]
+                out.problems.extend(_problem(chk.delivery, out.delivery_key, f, ln, None, "malformed_row",
+                                             f"row rejected: {why}") for f, ln, why in malformed[:20])
+                out.problems.extend(dict(p, source=out.source_id, delivery=out.delivery_key)
+                                    for p in v["problems"])
+                if total and out.rows_rejected / total > reject_threshold:
+                    out.status = "rejected"
+                    out.reason = (f"rejected_share: {out.rows_rejected} of {total} rows broke row rules "
+                                  f"(threshold {reject_threshold:.0%})")
+                _load_one(con, chk, out, di if out.status == "accepted" else None, seen, force)
+            else:
+                _load_one(con, chk, out, None, seen, force)
+            if out.status == "rejected":
+                _write_quarantine(settings.quarantine_dir, out)
+            if (n_done + n) % 50 == 0 or n_done + n == n_total:
+                say(f"loaded {n_done + n}/{n_total} deliveries")
+            out._checked = None  # type: ignore[attr-defined]  # free the batch's rows
+    finally:
+        con.execute("DETACH stg")
+    timings["load"] += time.perf_counter() - t
+    return outcomes, checks, rows_staged
 
 
 def _record_key_sql(spec) -> str:
