@@ -602,6 +602,12 @@ class World:
             credits = res["credits"]
             last = res["last"] or last
             if res["completion"] is not None:
+                if res["closed"] is not None and rng.random() < W.P_REENROL_60D_AFTER_PROVIDER_EXIT:
+                    # still coming after the mandate when the provider closed: continues elsewhere
+                    again = res["closed"] + rng.randint(3, 60)
+                    self.quirks.add("reenrol_after_provider_exit", provider_closed=p.id, person_uid=pers["uid"],
+                                    closed=iso(res["closed"]), reenrol_intake=iso(again))
+                    self.service(rng, pers, court_id, again, "OTHER_AGENCY", None, None, 0, 0)
                 return res["completion"], last
             if res["closed"] is None:
                 return None, last
@@ -740,6 +746,8 @@ class World:
             exit_code, exit_d = "OTHER", exit_d + rng.randint(180, 400)
             if cend is not None and exit_d > cend:
                 exit_code, exit_d = "PROVIDER_CLOSED", cend
+        if exit_code == "PROVIDER_CLOSED":
+            res["closed"] = cend  # active on the contract end
         if exit_d is not None and exit_d <= self.end and r < 0.995:
             self.exit(rng, p, cid, exit_d, exit_code)
         return res
