@@ -8,7 +8,9 @@ from __future__ import annotations
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--quarter", required=True, help="the quarter, e.g. 2026Q3 (as of its last day)")
+    parser.add_argument("--quarter", default="latest",
+                        help="the quarter, e.g. 2026Q3 (as of its last day); default 'latest': the last quarter "
+                             "whose 45-day grace has passed, judged from the deliveries received")
     parser.add_argument("--warehouse", help="warehouse folder (default: $HTIC_WAREHOUSE or <repo>/warehouse)")
     parser.add_argument("--revise", metavar="REASON",
                         help="publish a correction of a published quarter beside it (<quarter>-r<k>), for this reason")
@@ -26,19 +28,25 @@ def run(args) -> int:
     from pipelines.snapshot import quarters as qt
     from pipelines.snapshot.publish import is_published
 
+    settings = get_settings(args.warehouse)
+    quarter = args.quarter
+    if quarter == "latest":
+        quarter = latest_due_quarter(settings, date.today())
+        if quarter is None:
+            print("htic snapshot: no delivery ledger in analytics.duckdb: build the warehouse first (htic run)",
+                  file=sys.stderr)
+            return 2
+        print(f"htic snapshot: latest quarter due: {quarter}")
     try:
-        qt.parse_quarter(args.quarter)
+        qt.parse_quarter(quarter)
     except ValueError as exc:
         print(f"htic snapshot: {exc}", file=sys.stderr)
         return 2
-    settings = get_settings(args.warehouse)
-    quarter = args.quarter
     if not args.revise and is_published(settings.snapshots_dir, quarter):
         print(f"htic snapshot: {quarter} is already published in {settings.snapshots_dir / quarter}; a published "
               "snapshot is never overwritten. To publish a correction beside it: --revise 'REASON'.", file=sys.stderr)
         return 3
-    today = date.today()  # only to refuse a premature snapshot; figures never depend on the clock
-    if today < qt.publishable_on(quarter) and not args.early:
+    if not grace_passed(settings, quarter, date.today()) and not args.early:
         print(f"htic snapshot: {quarter}'s grace period runs to {qt.data_cutoff(quarter)}; its snapshot is due on "
               f"{qt.publishable_on(quarter)} (use --early to make it anyway)", file=sys.stderr)
         return 2
@@ -49,6 +57,65 @@ def run(args) -> int:
     for name in sorted(p.name for p in folder.iterdir()):
         print(f"  {name}")
     return 0
+
+
+def latest_delivery_as_of(settings):
+    """The latest as-of date among accepted deliveries in analytics.duckdb's ledger copy, or None."""
+    import duckdb
+
+    if not settings.analytics_db.exists():
+        return None
+    con = duckdb.connect(str(settings.analytics_db), read_only=True)
+    try:
+        return con.execute("select max(as_of) from deliveries where status = 'accepted'").fetchone()[0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def grace_passed(settings, quarter: str, today) -> bool:
+    """A quarter is due once its grace (A + 45) has passed: by the calendar, or by the data (a
+    delivery dated after A + 45 has been received, e.g. a synthetic world set in the future)."""
+    from pipelines.snapshot import quarters as qt
+
+    if today >= qt.publishable_on(quarter):
+        return True
+    latest = latest_delivery_as_of(settings)
+    return latest is not None and latest > qt.data_cutoff(quarter)
+
+
+def latest_due_quarter(settings, today=None) -> str | None:
+    """The last quarter whose grace has passed, judged from the deliveries received (the data, not
+    the clock): the latest Q with A + 45 < the newest accepted delivery's as-of date."""
+    from pipelines.snapshot import quarters as qt
+
+    latest = latest_delivery_as_of(settings)
+    if latest is None:
+        return None
+    return qt.last_publishable_quarter(latest)
+
+
+def publish_latest(settings):
+    """For `htic demo`: publish the latest due quarter (built as of its end) unless it is published
+    already; return its folder (the latest revision)."""
+    from pipelines.snapshot.publish import latest_folder
+
+    quarter = latest_due_quarter(settings)
+    if quarter is None:
+        raise RuntimeError("no delivery ledger in analytics.duckdb: run the pipeline first")
+    existing = latest_folder(settings.snapshots_dir, quarter)
+    if existing is not None:
+        return existing
+    try:
+        from pipelines.runner import build_as_of  # noqa: F401  (the integration area provides it)
+        build = True
+    except ImportError:
+        build = False  # publish from the warehouse as built; refused if it has no metrics as of A
+    folder = materialize_snapshot(settings, quarter, build=build)
+    if folder is None:
+        raise RuntimeError(f"the snapshot of {quarter} could not be published (see above)")
+    return folder
 
 
 def materialize_snapshot(settings, quarter: str, *, build: bool = True, revision_reason: str | None = None,

@@ -94,12 +94,18 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     if target.exists():
         raise AlreadyPublished(f"{target} exists; a published snapshot is never overwritten")
 
+    import time
+
+    clock = time.perf_counter
+    timings: dict[str, float] = {}
+    t = clock()
     as_of, cutoff = qt.quarter_end(quarter), qt.data_cutoff(quarter)
     metrics = read_metrics(settings.analytics_db, as_of)
     if metrics.empty:
         raise SnapshotError(f"analytics.duckdb has no metrics as of {as_of}: build the warehouse as of that date first")
     deliveries, files = read_inputs(settings.analytics_db, cutoff)
     table = build_table(metrics)
+    timings["read_and_disclosure"] = clock() - t
     previous = previous_snapshot(snaps, quarter, revision)
     ctx = SnapshotContext(quarter=quarter, revision=revision, folder=name, as_of=as_of, cutoff=cutoff, table=table,
                           n_deliveries=len(deliveries), revises=previous.name if revision > 1 else None,
@@ -111,8 +117,12 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
         if revision > 1 and sha256_file(tmp / "metrics.csv") == sha256_file(previous / "metrics.csv"):
             raise SnapshotError(f"the figures equal those of {previous.name}: nothing to correct, no revision published")
         write_parquet(table, tmp / "metrics.parquet")
+        t = clock()
         write_workbook(ctx, tmp / "workbook.xlsx")
+        timings["workbook"] = clock() - t
+        t = clock()
         write_reports(ctx, tmp / "report.html", tmp / "report.pdf")
+        timings["report"] = clock() - t
         n_restated = write_restatements(previous / "metrics.csv" if previous else None, formatted_rows(table),
                                         tmp / "restatements.csv")
         facts = {
@@ -125,6 +135,7 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
             "disclosure": {"rows": len(table), "suppressed": ctx.n_suppressed, "primary": ctx.n_primary,
                            "complementary": ctx.n_complementary,
                            "rule": "metrics.md 'What funders receive'; see docs/snapshot.md"},
+            "build_seconds": {k: round(v, 2) for k, v in timings.items()},
         }
         manifest = write_manifest(tmp, tmp / "manifest.json", facts, deliveries, files)
         for p in tmp.iterdir():
