@@ -740,3 +740,26 @@ def test_truth_inside_landing_is_refused(tmp_path):
 
     with pytest.raises(ValueError):
         generate(tmp_path / "landing", truth=tmp_path / "landing" / "truth", scale=0.01)
+
+
+def test_planted_hazard_matches_the_documented_effects(world):
+    """truth/cases.csv's linear predictor is exactly what effects.json says, trait by trait."""
+    import math
+
+    eff = json.load(open(os.path.join(world["truth"], "effects.json")))["rearrest"]
+    n = 0
+    for c in world["truth_csv"]("cases.csv"):
+        lp = (eff["log_hr_age_band"][c["age_band"]] + eff["log_hr_prior_band"][c["prior_band"]]
+              + eff["log_hr_court"][c["court_id"]] + eff["log_hr_per_year_after_2016"] * (int(c["arraignment_year"]) - 2016)
+              + (math.log(eff["hazard_ratio_htic_referral"]) if c["referred"] == "Y" else 0.0)
+              + (math.log(eff["hazard_ratio_mandate_completion"]) if c["completed"] == "Y" else 0.0))
+        assert abs(lp - float(c["hazard_lp"])) < 1e-5, c
+        # the bands are the metrics' bands of the recorded age and prior count
+        age, pri = int(c["age_at_arraignment"]), int(c["prior_arrests_3y"])
+        assert c["age_band"] == ("16-17" if age < 18 else "18-24" if age < 25 else "25-34" if age < 35
+                                 else "35-44" if age < 45 else "45+")
+        assert c["prior_band"] == ("0" if pri == 0 else "1-2" if pri <= 2 else "3+")
+        if c["completed"] == "Y":
+            assert c["referred"] == "Y" and int(c["mandate_sessions"]) > 0
+        n += 1
+    assert n > 1000
