@@ -429,7 +429,7 @@ def _process_batch(con, settings, batch, seen, known, force, reject_threshold, g
                 _load_one(con, chk, out, di if out.status == "accepted" else None, seen, force)
             else:
                 _load_one(con, chk, out, None, seen, force)
-            if out.status == "rejected":
+            if out.status == "rejected" or out.rows_rejected or out.rows_held:
                 _write_quarantine(settings.quarantine_dir, out)
             if (n_done + n) % 50 == 0 or n_done + n == n_total:
                 say(f"loaded {n_done + n}/{n_total} deliveries")
