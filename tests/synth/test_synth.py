@@ -763,3 +763,24 @@ def test_planted_hazard_matches_the_documented_effects(world):
             assert c["referred"] == "Y" and int(c["mandate_sessions"]) > 0
         n += 1
     assert n > 1000
+
+
+def test_a_sheet_past_excel_limits_is_delivered_as_csv(tmp_path, monkeypatch):
+    """At very large scales a first delivery's sheet could pass Excel's row limit: that delivery is CSV."""
+    from htic_synth import generate, world
+
+    monkeypatch.setattr(world, "EXCEL_MAX_ROWS", 200)
+    generate(tmp_path / "landing", seed=SEED, scale=0.03, end=END, dsa_start=date(2026, 8, 31))
+    root = str(tmp_path / "landing")
+    kinds = Counter()
+    for source, as_of, folder in R.deliveries(root):
+        if source in ("provider-bridges", "provider-harbor"):
+            names = set(os.listdir(folder))
+            kinds["xlsx" if "extract.xlsx" in names else "csv"] += 1
+            tables = R.load_delivery(source, folder)  # columns per spec either way
+            control = R.read_control(folder)
+            for name, (count, sha) in control.items():
+                assert R.control_rows(folder, name) == count and R.sha256(os.path.join(folder, name)) == sha
+            if "extract.xlsx" in names:
+                assert max(len(rows) for rows in tables.values()) < 200
+    assert kinds["csv"] > 0 and kinds["xlsx"] > 0
