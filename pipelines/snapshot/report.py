@@ -198,14 +198,17 @@ def breakdown_spec(rows: pd.DataFrame, kind: str, title: str) -> tuple[dict | No
     for r in cells.itertuples(index=False):
         v = _num(r.value)
         label = SUPPRESSED_MARK if r.suppressed else (fmt_value(v, kind) if v is not None else "no cases")
-        values.append({"breakdown": r.blabel, "group": r.breakdown_value, "value": v, "lo": _num(r.ci_low),
+        values.append({"breakdown": r.blabel, "group": f"{r.blabel}|{r.breakdown_value}", "value": v,
+                       "lo": _num(r.ci_low),
                        "hi": _num(r.ci_high), "hidden": bool(r.suppressed) or v is None, "label": label})
         table_rows.append((r.blabel, r.breakdown_value, label,
                            "" if r.suppressed else fmt_interval(r.ci_low, r.ci_high, kind),
                            "" if r.suppressed else fmt_count(r.denominator)))
     axis, scale = _axis(kind)
-    order = list(dict.fromkeys(v["group"] for v in values))  # breakdown-value order within each facet
-    y = {"field": "group", "type": "nominal", "title": None, "sort": order}
+    # groups keyed by breakdown, so each panel keeps its own breakdown-value order ('UNKNOWN' is in several)
+    order = [v["group"] for v in values]
+    y = {"field": "group", "type": "nominal", "title": None, "sort": order,
+         "axis": {"labelExpr": "slice(datum.label, indexof(datum.label, '|') + 1)"}}
     xv = {"field": "value", "type": "quantitative", "axis": axis, "scale": scale}
     layers = []
     if any(v["lo"] is not None for v in values):
