@@ -147,6 +147,7 @@ def materialize_snapshot(settings, quarter: str, *, build: bool = True, revision
             info = getattr(e.event_specific_data, "error", None)
             if info is not None:
                 msg = info.message.strip().splitlines()[-1]
+                msg = msg.split("Failure: ", 1)[-1].split("AlreadyPublished: ", 1)[-1]
                 break
         print(f"htic snapshot: {msg}", file=sys.stderr)
         return None

@@ -75,3 +75,17 @@ def test_definitions_load_with_the_snapshot_asset_and_schedule():
 
     assert defs.resolve_assets_def("funder_snapshot") is not None
     assert defs.resolve_schedule_def("quarterly_snapshot_schedule").cron_schedule == "0 6 * * *"
+
+
+def test_latest_due_quarter_comes_from_the_deliveries_received(tmp_path, fabricated):
+    from pipelines.snapshot.cli import grace_passed, latest_due_quarter
+
+    small = fabricated["current"][fabricated["current"]["goal"] == "g8"]
+    settings = make_warehouse(tmp_path / "wh", fabricated, metrics=small)
+    newest = max(d for d, s in zip(fabricated["deliveries"]["as_of"], fabricated["deliveries"]["status"])
+                 if s == "accepted")
+    want = "2026Q3" if newest > qt.data_cutoff("2026Q3") else "2026Q2"
+    assert latest_due_quarter(settings) == want
+    # a calendar day before the grace has passed, but the data show it has
+    assert grace_passed(settings, want, date(2026, 10, 1))
+    assert not grace_passed(settings, "2026Q4", date(2026, 10, 1))
