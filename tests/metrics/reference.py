@@ -418,7 +418,7 @@ def client_metrics_without_linkage(s: State) -> pd.DataFrame:
     act = s.clients[mask([pd.isna(ex_by.get((pp, cc), pd.NaT)) or ex_by.get((pp, cc)) > a
                           for pp, cc in zip(s.clients.provider_id, s.clients.client_id)], s.clients)]
     n_act = act.groupby("provider_id").size()
-    cap = p[p.active].groupby("provider_id").capacity.sum()
+    cap = p[p.active].groupby("provider_id").capacity.max()
     tot_n = tot_c = 0
     for prov_id, capacity in cap.items():
         n = float(n_act.get(prov_id, 0))

@@ -317,8 +317,10 @@ active_provider_rows as (
     group by court
 ),
 
+-- capacity describes the provider ("active clients it can hold"), repeated on each court row;
+-- should the rows of one provider disagree, the largest is its capacity
 caseloads as (
-    select provider_id, max(provider_active_clients) as active_clients, sum(capacity) as capacity
+    select provider_id, max(provider_active_clients) as active_clients, max(capacity) as capacity
     from providers
     where is_active_on_as_of
     group by 1
