@@ -59,7 +59,10 @@ def _now() -> datetime:
 def _connect(path: Path, read_only: bool = False):
     import duckdb
 
-    return duckdb.connect(str(path), read_only=read_only)
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{os.environ.get('HTIC_DUCKDB_MEMORY', '2GB')}'")
+    return con
 
 
 def _exclusive_lock(path: Path, say: Progress):
@@ -246,6 +249,8 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
     con = _connect(settings.restricted_db)
     try:
         ensure_schema(con)
+        # Fewer, larger checkpoints while loading many deliveries; committed work is in the WAL.
+        con.execute(f"SET checkpoint_threshold = '{os.environ.get('HTIC_CHECKPOINT_THRESHOLD', '1GB')}'")
         seen, fingerprints = ledger_state(con)
         pending = pending_deliveries(found, seen, only, force)
         say(f"{len(found)} delivery folders, {len(pending)} pending, {len(in_transit)} in transit")
@@ -268,6 +273,7 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
         checks = _merge_checks(batch_checks) if pending else {
             t: {"passed": True, "severity": "WARN", "error": None, "failing": [], "rows_validated": 0,
                 "expectations": 0, "note": "no new deliveries in this run"} for t in TABLE_SPECS}
+        con.execute("CHECKPOINT")
         export_ledger(con, settings.ledger_export)
     finally:
         con.close()
