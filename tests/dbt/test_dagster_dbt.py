@@ -135,3 +135,24 @@ def test_pseudonymize_fails_loudly_without_secret(tmp_path):
     bad = run_dbt(["show", "--inline", sql], db, tmp_path, secret=None, check=False)
     assert bad.returncode != 0 and "no secret" in (bad.stdout + bad.stderr)
     shutil.rmtree(tmp_path / "target", ignore_errors=True)
+
+
+def test_default_as_of_comes_from_the_data(modelled, tmp_path):
+    settings = get_settings(tmp_path / "wh")
+    settings.restricted_dir.mkdir(parents=True)
+    shutil.copy(modelled, settings.restricted_db)
+    # the latest accepted delivery (provider-p1 2026-06-30); the rejected 2026-05-10 one is ignored
+    assert dbt_defs.default_as_of(settings) == "2026-06-30"
+
+
+def test_dbt_env_is_set_for_dbt_and_restored(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("HTIC_PSEUDONYM_SECRET", SECRET)
+    monkeypatch.delenv("DBT_ENV_SECRET_HTIC_PSEUDONYM", raising=False)
+    settings = get_settings(tmp_path / "wh")
+    with dbt_defs.dbt_env(settings):
+        assert os.environ["HTIC_RESTRICTED_DB"] == str(settings.restricted_db)
+        assert os.environ["DBT_ENV_SECRET_HTIC_PSEUDONYM"] == SECRET
+        assert os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "false"
+    assert "DBT_ENV_SECRET_HTIC_PSEUDONYM" not in os.environ
