@@ -222,7 +222,7 @@ def _write_quarantine(qdir: Path, outcome: Outcome) -> None:
     p = qdir / outcome.source_id / outcome.as_of / f"v{outcome.version}"
     p.mkdir(parents=True, exist_ok=True)
     tmp = p / ".report.json.tmp"
-    tmp.write_text(json.dumps({k: v for k, v in outcome.__dict__.items()}, indent=1, default=str))
+    tmp.write_text(json.dumps({k: v for k, v in outcome.__dict__.items() if not k.startswith("_")}, indent=1))
     os.replace(tmp, p / "report.json")
 
 
