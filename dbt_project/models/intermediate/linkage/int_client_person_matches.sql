@@ -2,9 +2,10 @@
 -- probabilistic matching on name + date of birth (Fellegi–Sunter) against the defendants of the
 -- client's court (every court when the client's court_id is null). RESTRICTED: identifiers.
 --
--- 1. Blocking: a defendant is a candidate when it shares with the client the date of birth, the
---    date of birth with month and day swapped, the family name, the given name, a name in the
---    other field (swapped parts), or the first two letters of the family name and the birth year.
+-- 1. Blocking: a defendant is a candidate when it shares with the client the date of birth (also
+--    with month and day swapped), or a name part together with the other part's initial or the
+--    birth year (also across the two name fields), or the first two letters of the family name and
+--    the birth year. A court_id that names no known court reads as unknown (every court).
 -- 2. Comparison levels (macros/fellegi_sunter.sql): given name exact|nickname|fuzzy_high|fuzzy|
 --    initial|other, family name exact|token|fuzzy_high|fuzzy|other, date of birth exact|
 --    month_day_swap|transposition|one_typo|close|other; names compared straight and swapped
@@ -19,7 +20,9 @@ with
 
 clients as (
     select
-        provider_id, client_id, court_id as client_court_id, intake_date, dob,
+        provider_id, client_id, intake_date, dob,
+        case when court_id in (select court_id from {{ ref('stg_court__snapshots') }}) then court_id end
+            as client_court_id,
         first_name_std,
         last_name_std,
         replace(first_name_std, ' ', '') as first_sq,
@@ -65,34 +68,53 @@ name_variants as (
 ),
 
 blocked as (
+    -- same date of birth
     select c.provider_id, c.client_id, d.court_id, d.defendant_id
-    from clients as c join defendants as d on c.dob = d.dob
-    where c.client_court_id is null or c.client_court_id = d.court_id
+    from clients as c join defendants as d
+        on c.dob = d.dob
+       and (c.client_court_id is null or c.client_court_id = d.court_id)
     union
+    -- date of birth with month and day swapped
     select c.provider_id, c.client_id, d.court_id, d.defendant_id
-    from clients as c join defendants as d on c.dob_md_swapped = d.dob
-    where c.client_court_id is null or c.client_court_id = d.court_id
+    from clients as c join defendants as d
+        on c.dob_md_swapped = d.dob
+       and (c.client_court_id is null or c.client_court_id = d.court_id)
     union
+    -- family name + initial
     select c.provider_id, c.client_id, d.court_id, d.defendant_id
-    from clients as c join defendants as d on c.last_sq = d.last_sq
-    where c.client_court_id is null or c.client_court_id = d.court_id
+    from clients as c join defendants as d
+        on c.last_sq = d.last_sq and substr(c.first_sq, 1, 1) = substr(d.first_sq, 1, 1)
+       and (c.client_court_id is null or c.client_court_id = d.court_id)
     union
+    -- family name + birth year
     select c.provider_id, c.client_id, d.court_id, d.defendant_id
-    from clients as c join defendants as d on c.first_sq = d.first_sq
-    where c.client_court_id is null or c.client_court_id = d.court_id
+    from clients as c join defendants as d
+        on c.last_sq = d.last_sq and year(c.dob) = year(d.dob)
+       and (c.client_court_id is null or c.client_court_id = d.court_id)
     union
+    -- given name + initial of the family name
     select c.provider_id, c.client_id, d.court_id, d.defendant_id
-    from clients as c join defendants as d on c.first_sq = d.last_sq
-    where c.client_court_id is null or c.client_court_id = d.court_id
+    from clients as c join defendants as d
+        on c.first_sq = d.first_sq and substr(c.last_sq, 1, 1) = substr(d.last_sq, 1, 1)
+       and (c.client_court_id is null or c.client_court_id = d.court_id)
     union
+    -- given name + birth year
     select c.provider_id, c.client_id, d.court_id, d.defendant_id
-    from clients as c join defendants as d on c.last_sq = d.first_sq
-    where c.client_court_id is null or c.client_court_id = d.court_id
+    from clients as c join defendants as d
+        on c.first_sq = d.first_sq and year(c.dob) = year(d.dob)
+       and (c.client_court_id is null or c.client_court_id = d.court_id)
     union
+    -- name parts swapped
+    select c.provider_id, c.client_id, d.court_id, d.defendant_id
+    from clients as c join defendants as d
+        on c.first_sq = d.last_sq and substr(c.last_sq, 1, 1) = substr(d.first_sq, 1, 1)
+       and (c.client_court_id is null or c.client_court_id = d.court_id)
+    union
+    -- first two letters of the family name + birth year
     select c.provider_id, c.client_id, d.court_id, d.defendant_id
     from clients as c join defendants as d
         on substr(c.last_sq, 1, 2) = substr(d.last_sq, 1, 2) and year(c.dob) = year(d.dob)
-    where c.client_court_id is null or c.client_court_id = d.court_id
+       and (c.client_court_id is null or c.client_court_id = d.court_id)
 ),
 
 pairs as (
