@@ -61,7 +61,8 @@ def test_dbt_build_passed_with_unit_tests(world):
                  "mandate_completion_counts_credited_attended_sessions_from_referral",
                  "metrics_cohort_maturity_and_kinds", "rearrest_windows_and_maturity_edges",
                  "metrics_contract_rejected_snapshot_row_removed_docket_and_late_disposition",
-                 "metrics_contract_deleted_records_count_nowhere"]:
+                 "metrics_contract_deleted_records_count_nowhere", "need_referral_matching_domain_and_window",
+                 "continuity_after_a_provider_leaves"]:
         assert re.search(rf"PASS .*{name}", out), f"unit test {name} did not pass"
 
 
