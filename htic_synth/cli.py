@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 
 
@@ -33,8 +34,12 @@ def run(args) -> int:
     from htic_synth import generate
 
     t0 = time.perf_counter()
-    s = generate(args.out, truth=args.truth, seed=args.seed, scale=args.scale, end=args.end,
-                 dsa_start=args.dsa_start)
+    try:
+        s = generate(args.out, truth=args.truth, seed=args.seed, scale=args.scale, end=args.end,
+                     dsa_start=args.dsa_start)
+    except (ValueError, FileExistsError) as e:
+        print(f"htic synth: {e}", file=sys.stderr)
+        return 2
     dt = time.perf_counter() - t0
     print(f"synthetic world: {s['files']} files, {s['rows']:,} rows, {s['bytes'] / 1e6:.1f} MB in {dt:.1f} s")
     print("  rows by source: " + ", ".join(f"{k} {v:,}" for k, v in sorted(s["rows_by_source"].items())))

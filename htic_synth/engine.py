@@ -1303,7 +1303,9 @@ def generate(out, truth=None, seed: int = 20261130, scale: float = 1.0, end: dat
         raise ValueError("the truth must be written beside the landing tree, never inside it")
     if scale <= 0:
         raise ValueError("scale must be positive")
+    end = date.fromisoformat(end) if isinstance(end, str) else end
+    dsa_start = date.fromisoformat(dsa_start) if isinstance(dsa_start, str) else dsa_start
+    world = World(out, truth, int(seed), float(scale), end, dsa_start)  # validates before anything is removed
     _clear(out, truth)
-    world = World(out, truth, int(seed), float(scale), end, dsa_start)
     with tempfile.TemporaryDirectory(prefix="htic-synth-") as tmp:
         return world.run(tmp)

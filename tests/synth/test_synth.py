@@ -784,3 +784,16 @@ def test_a_sheet_past_excel_limits_is_delivered_as_csv(tmp_path, monkeypatch):
             if "extract.xlsx" in names:
                 assert max(len(rows) for rows in tables.values()) < 200
     assert kinds["csv"] > 0 and kinds["xlsx"] > 0
+
+
+def test_bad_arguments_and_foreign_files_are_refused_without_deleting_anything(tmp_path):
+    from htic_synth import generate
+
+    landing = tmp_path / "landing"
+    (landing / "notes").mkdir(parents=True)
+    with pytest.raises(FileExistsError):
+        generate(landing, scale=0.01, end=END, dsa_start=date(2026, 8, 31))
+    assert (landing / "notes").is_dir()
+    with pytest.raises(ValueError):  # fewer than three monthly deliveries
+        generate(landing, scale=0.01, end=END, dsa_start=date(2026, 10, 1))
+    assert (landing / "notes").is_dir()
