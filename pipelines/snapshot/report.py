@@ -113,6 +113,8 @@ def _headline(rows: pd.DataFrame, pop: str, kind: str) -> Headline | None:
         return Headline(POP_LABEL.get(pop, pop), _latest(rows["cohort"]), SUPPRESSED_MARK, "", "", True)
     cohort = _latest(shown["cohort"])
     r = shown[shown["cohort"] == cohort].iloc[0]
+    if cohort != _latest(rows["cohort"]):
+        cohort = f"{cohort} (later cohorts suppressed)"
     return Headline(POP_LABEL.get(pop, pop), cohort, fmt_value(r["value"], kind),
                     fmt_interval(r["ci_low"], r["ci_high"], kind), fmt_count(r["denominator"]), False)
 
@@ -160,8 +162,11 @@ def trend_spec(rows: pd.DataFrame, kind: str, title: str) -> dict | None:
     color = {"field": "population", "type": "nominal", "scale": {"domain": pops, "range": [COLORS[p] for p in pops]},
              "legend": {"title": None, "orient": "top"} if len(pops) > 1 else None}
     axis, scale = _axis(kind)
-    x = {"field": "cohort", "type": "ordinal", "title": None, "sort": sorted({v["cohort"] for v in values}),
-         "axis": {"labelAngle": -45}}
+    cohorts = sorted({v["cohort"] for v in values})
+    x_axis = {"labelAngle": -45}
+    if len(cohorts) > 16:  # many quarters: label the first quarter of each year only
+        x_axis["values"] = [c for c in cohorts if not c[4:] or c.endswith("Q1")] or cohorts[::4]
+    x = {"field": "cohort", "type": "ordinal", "title": None, "sort": cohorts, "axis": x_axis}
     layers = []
     if any(v["lo"] is not None for v in values):
         layers.append({"transform": [{"filter": "!datum.suppressed && isValid(datum.lo) && isValid(datum.hi)"}],
@@ -437,8 +442,8 @@ def render_pdf(ctx: SnapshotContext, sections: list[GoalSection], path: Path) ->
         m = goal_headline(s)
         h = m.headlines[0] if m and m.headlines else None
         rows.append([Paragraph(f"{s.goal.goal} {e(s.goal.title)}", small), Paragraph(e(m.title) if m else "", small),
-                     h.cohort if h else "", h.text if h else "no figures", h.interval if h else "", h.n if h else ""])
-    t = Table(rows, colWidths=[48 * mm, 52 * mm, 16 * mm, 20 * mm, 24 * mm, 14 * mm], repeatRows=1)
+                     Paragraph(e(h.cohort), small) if h else "", h.text if h else "no figures", h.interval if h else "", h.n if h else ""])
+    t = Table(rows, colWidths=[44 * mm, 48 * mm, 26 * mm, 18 * mm, 24 * mm, 14 * mm], repeatRows=1)
     t.setStyle(grid)
     story += [t, Spacer(1, 3 * mm), Paragraph(e(FOOTNOTE), small)]
     story.append(Spacer(1, 6 * mm))
