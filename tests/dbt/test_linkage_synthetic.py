@@ -35,6 +35,8 @@ def synthetic(tmp_path_factory):
             settings.restricted_db, tmp)
     con = duckdb.connect(str(settings.restricted_db), read_only=True)
     con.execute(f"create temp table truth as select * from read_csv('{truth / 'client_links.csv'}', all_varchar=true)")
+    con.execute(f"create temp table truth_cases as select * from read_csv('{truth / 'cases.csv'}', all_varchar=true)")
+    con.execute(f"create temp table truth_defendants as select * from read_csv('{truth / 'defendants.csv'}', all_varchar=true)")
     yield con
     con.close()
 
@@ -95,3 +97,32 @@ def test_client_persons_pairwise(synthetic):
     assert tp > 100
     assert tp / (tp + fp) >= 0.99, (tp, fp)
     assert tp / (tp + fn) >= 0.98, (tp, fn)
+
+
+def test_current_dockets_and_removals_match_the_truth(synthetic):
+    # as of the world's end: every docket not removed upstream is current; removed ones are listed
+    missing, extra = synthetic.execute("""
+        select count(*) filter (where s.docket_id is null), count(*) filter (where t.docket_id is null)
+        from (select court_id, docket_id from truth_cases where removed_upstream = 'N') as t
+        full join stg_court__cases as s using (court_id, docket_id)""").fetchall()[0]
+    assert (missing, extra) == (0, 0)
+    removed = set(synthetic.execute("select court_id, docket_id from stg_court__removed_dockets").fetchall())
+    assert removed == set(synthetic.execute("select court_id, docket_id from truth_cases where removed_upstream = 'Y'").fetchall())
+
+
+def test_persons_follow_nysid_across_courts(synthetic):
+    # defendants put in one person are one person in the truth, and defendants of one true person
+    # who carry a nysid are put in one person
+    split, merged = synthetic.execute("""
+        with j as (
+            select p.court_id, p.defendant_id, p.person_id, p.nysid, t.person_uid
+            from int_defendant_persons as p join truth_defendants as t using (court_id, defendant_id))
+        select count(*) filter (where a.person_uid = b.person_uid and a.person_id <> b.person_id
+                                  and a.nysid is not null and b.nysid is not null),
+               count(*) filter (where a.person_id = b.person_id and a.person_uid <> b.person_uid)
+        from j as a join j as b
+          on (a.court_id, a.defendant_id) < (b.court_id, b.defendant_id)
+         and (a.person_uid = b.person_uid or a.person_id = b.person_id)""").fetchall()[0]
+    assert (split, merged) == (0, 0)
+    multi_court = synthetic.execute("select count(*) from int_persons where courts > 1").fetchall()[0][0]
+    assert multi_court > 0
