@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 FIRST = {
-    "hisp": ["Maria", "Ana", "Carmen", "Rosa", "Yesenia", "Jessica", "Daniela", "Gabriela", "Isabel", "Lucia",
+    "hisp": ["Maria", "Ana", "Carmen", "Rosa", "Yesenia", "Jessica", "Daniela", "Gabriela", "Isabel", "Lucía",
              "Marisol", "Yolanda", "Veronica", "Alejandra", "Guadalupe", "Patricia", "Sofia", "Valeria", "Paola",
-             "Karina", "Leticia", "Elena", "Adriana", "Monica", "Sandra", "Luz", "Milagros", "Ingrid", "Beatriz"],
+             "Karina", "Leticia", "Elena", "Adriana", "Monica", "Sandra", "Luz", "Milagros", "Ingrid", "Beatriz", "Inés", "Belén"],
     "zh": ["Mei", "Li", "Xiu", "Ying", "Hui", "Jing", "Lan", "Fang", "Yan", "Hong", "Ling", "Qing", "Xia", "Yu",
            "Zhen", "Min", "Na", "Ping", "Jie", "Xiaoling", "Meiling", "Yuting"],
     "ko": ["Ji-yeon", "Min-ji", "Seo-yeon", "Soo-jin", "Hye-jin", "Eun-ji", "Yoon-hee", "Ji-hye", "Su-bin",
@@ -26,8 +26,8 @@ LAST = {
     "hisp": ["Garcia", "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Perez", "Sanchez", "Ramirez",
              "Torres", "Flores", "Rivera", "Gomez", "Diaz", "Cruz", "Morales", "Reyes", "Ortiz", "Gutierrez",
              "Chavez", "Ramos", "Ruiz", "Alvarez", "Mendoza", "Castillo", "Jimenez", "Vasquez", "Romero", "Herrera",
-             "Medina", "Aguilar", "Vargas", "Castro", "Fernandez", "Guzman", "Santiago", "Pena", "Rosario", "Colon",
-             "Nunez", "Velazquez", "Figueroa", "Soto", "Delgado", "Espinal", "Batista", "Almonte", "Paulino"],
+             "Medina", "Aguilar", "Vargas", "Castro", "Fernandez", "Guzman", "Santiago", "Peña", "Rosario", "Colon",
+             "Núñez", "Muñoz", "Ibáñez", "Velazquez", "Figueroa", "Soto", "Delgado", "Espinal", "Batista", "Almonte", "Paulino"],
     "zh": ["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu",
            "Hu", "Guo", "He", "Lin", "Gao", "Luo", "Zheng", "Liang", "Xie", "Song", "Tang", "Deng", "Feng", "Cao"],
     "ko": ["Kim", "Lee", "Park", "Choi", "Jung", "Kang", "Cho", "Yoon", "Jang", "Lim", "Han", "Shin", "Seo", "Kwon",

@@ -797,3 +797,11 @@ def test_bad_arguments_and_foreign_files_are_refused_without_deleting_anything(t
     with pytest.raises(ValueError):  # fewer than three monthly deliveries
         generate(landing, scale=0.01, end=END, dsa_start=date(2026, 10, 1))
     assert (landing / "notes").is_dir()
+
+
+def test_utf8_names_with_accents(world):
+    names = set()
+    for (s, a), t in _by_source(world, "court-").items():
+        names |= {d["last_name"] for d in t["defendants"]} | {d["first_name"] for d in t["defendants"]}
+    accented = {n for n in names if any(ord(ch) > 127 for ch in n)}
+    assert accented and all(n.encode("utf-8").decode("utf-8") == n for n in accented)
