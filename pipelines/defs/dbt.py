@@ -21,7 +21,9 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -174,6 +176,18 @@ def _settings(warehouse: str | None) -> Settings:
     return get_settings(warehouse) if warehouse else get_settings()
 
 
+def prune_run_targets(project: DbtProject, keep: int = 5, min_age_s: float = 3600.0) -> None:
+    """dagster-dbt gives every invocation its own target folder (target/<name>-<run>-<id>);
+    remove all but the newest few, and only those untouched for an hour (another process in the
+    same checkout may be using a recent one), so target/ does not grow without bound."""
+    root = project.project_dir / project.target_path
+    runs = sorted((p for p in root.glob(f"{DBT_ASSETS_NAME}-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    now = time.time()
+    for old in runs[:-keep] if keep else runs:
+        if now - old.stat().st_mtime >= min_age_s:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def mart_asset_keys(project: DbtProject) -> list[dg.AssetKey]:
     manifest = json.loads(project.manifest_path.read_text())
     keys = []
@@ -194,6 +208,7 @@ def build_assets() -> tuple[dg.AssetsDefinition, dg.AssetsDefinition]:
         context.log.info(f"dbt build as of {as_of} in the restricted store")
         with dbt_env(settings):
             yield from dbt.cli(dbt_build_args(as_of), context=context).stream()
+        prune_run_targets(project)
 
     @dg.asset(
         key=PUBLISH_ASSET_KEY,
