@@ -462,8 +462,8 @@ def ledger_metrics(s: State) -> pd.DataFrame:
 
 
 def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None) -> pd.DataFrame:
-    """G2, G3, G5 continuation, G6, g9_cases_linked from `links` (provider_id, client_id, court_id,
-    docket_id), overall rows only."""
+    """G2, G3, G5 continuation, G6, g9_cases_linked (and g5_self_referred_share's breakdowns, which
+    come from linked cases) from `links` (provider_id, client_id, court_id, docket_id)."""
     a = s.a
     d = pd.Timedelta
     c = case_table(s) if c is None else c
@@ -493,17 +493,16 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
     mand = mand.merge(tl, on=["court_id", "docket_id"], how="left")
     m30 = mand[mand.htic_referral_date <= a - d(days=30)].copy()
     m30["flag"] = m30.first_att.notna() & (m30.first_att <= m30.htic_referral_date + d(days=30))
-    out.append(rate_rows("g2_service_start_30d", m30, "flag", "cohort", 30, a, breakdowns=False))
+    out.append(rate_rows("g2_service_start_30d", m30, "flag", "cohort", 30, a))
     m180 = mand[mand.htic_referral_date <= a - d(days=180)].copy()
     m180["flag"] = m180.comp.notna() & (m180.comp <= m180.htic_referral_date + d(days=180))
-    out.append(rate_rows("g2_mandate_completion_180d", m180, "flag", "cohort", 180, a, breakdowns=False))
+    out.append(rate_rows("g2_mandate_completion_180d", m180, "flag", "cohort", 180, a))
     m180["att180"] = m180.att180.fillna(0)
     m180["den"] = m180.att180 + m180.ns180.fillna(0)
-    out.append(rate_rows("g2_attendance_rate", m180[m180.den > 0], "att180", "cohort", 180, a,
-                         breakdowns=False, den="den"))
+    out.append(rate_rows("g2_attendance_rate", m180[m180.den > 0], "att180", "cohort", 180, a, den="den"))
     comp = mand[mand.comp.notna()].copy()
     comp["days"] = (comp.comp - comp.htic_referral_date).dt.days
-    out.append(duration_rows("g2_days_to_completion", comp, "days", "cohort", breakdowns=False))
+    out.append(duration_rows("g2_days_to_completion", comp, "days", "cohort"))
     # g5 voluntary continuation
     comp["ccohort"] = comp.comp.map(quarter)
     cc = comp[comp.comp <= a - d(days=180)].copy()
@@ -514,13 +513,16 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
     hit = set(zip(v.court_id, v.docket_id))
     flags = [(ct, dk) in hit for ct, dk in zip(cc.court_id, cc.docket_id)]
     cc["flag"] = flags
-    out.append(rate_rows("g5_voluntary_continuation", cc, "flag", "ccohort", 180, a, breakdowns=False))
+    out.append(rate_rows("g5_voluntary_continuation", cc, "flag", "ccohort", 180, a))
     # g9 cases linked
     linked = set(zip(lk.court_id, lk.docket_id))
     m30["linked"] = [(ct, dk) in linked for ct, dk in zip(m30.court_id, m30.docket_id)]
     out.append(rate_rows("g9_cases_linked", m30, "linked", "cohort", 30, a, breakdowns=False))
     # --- client level (G3, G6): cohort = earliest referral among linked HTIC cases
-    cl = lk.sort_values("htic_referral_date").drop_duplicates(key)[key + ["htic_referral_date", "intake_date"]]
+    # the anchoring case: the linked HTIC case with the earliest referral (ties: court, docket)
+    cl = lk.sort_values(["htic_referral_date", "court_id", "docket_id"]).drop_duplicates(key)
+    cl = cl[key + ["court_id", "docket_id", "htic_referral_date", "intake_date"]].merge(
+        h[["court_id", "docket_id"] + BREAKDOWNS], on=["court_id", "docket_id"])
     cl["cohort"] = cl.htic_referral_date.map(quarter)
     cl["population"] = "htic"
     asm = s.assessments.merge(cl[key + ["intake_date"]], on=key)
@@ -531,10 +533,10 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
     c30 = cl[cl.intake_date <= a - d(days=30)].copy()
     c30["scr"] = [(p, q) in scr for p, q in zip(c30.provider_id, c30.client_id)]
     c30["ti"] = [(p, q) in ti for p, q in zip(c30.provider_id, c30.client_id)]
-    out.append(rate_rows("g3_needs_screened_30d", c30, "scr", "cohort", 30, a, breakdowns=False))
-    out.append(rate_rows("g6_trafficking_screened_30d", c30, "ti", "cohort", 30, a, breakdowns=False))
+    out.append(rate_rows("g3_needs_screened_30d", c30, "scr", "cohort", 30, a))
+    out.append(rate_rows("g6_trafficking_screened_30d", c30, "ti", "cohort", 30, a))
     needs = asm[asm.level.isin(["MODERATE", "HIGH"])].groupby(key + ["domain"]).assessment_date.min().reset_index()
-    needs = needs.merge(cl[key + ["cohort", "population"]], on=key)
+    needs = needs.merge(cl[key + ["cohort", "population"] + BREAKDOWNS], on=key)
     refs = s.referrals
     needs["want"] = needs.domain.where(needs.domain != "TRAFFICKING_INDICATORS", "LEGAL")
     v = needs.merge(refs[key + ["domain", "referral_date"]].rename(columns={"domain": "want"}), on=key + ["want"])
@@ -543,14 +545,26 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
     fl = [(p, q, dm) in hit for p, q, dm in zip(needs.provider_id, needs.client_id, needs.domain)]
     needs["flag"] = fl
     n60 = needs[needs.assessment_date <= a - d(days=60)]
-    out.append(rate_rows("g3_need_referred_60d", n60, "flag", "cohort", 60, a, breakdowns=False))
+    out.append(rate_rows("g3_need_referred_60d", n60, "flag", "cohort", 60, a))
+    by_domain = rate_rows("g3_need_referred_60d", n60.assign(court=n60.domain), "flag", "cohort", 60, a)
+    by_domain = by_domain[by_domain.breakdown == "court"].assign(breakdown="domain")
+    out.append(by_domain)
     out.append(rate_rows("g6_legal_referral_60d", n60[n60.domain == "TRAFFICKING_INDICATORS"], "flag", "cohort",
-                         60, a, breakdowns=False))
-    rr = refs.merge(cl[key + ["cohort", "population"]], on=key)
+                         60, a))
+    rr = refs.merge(cl[key + ["cohort", "population"] + BREAKDOWNS], on=key)
     rr = rr[rr.referral_date <= a - d(days=90)].copy()
     rr["flag"] = (rr.status == "CONNECTED") & (rr.status_date >= rr.referral_date) & (
         rr.status_date <= rr.referral_date + d(days=90))
-    out.append(rate_rows("g3_referral_connected_90d", rr, "flag", "cohort", 90, a, breakdowns=False))
+    out.append(rate_rows("g3_referral_connected_90d", rr, "flag", "cohort", 90, a))
+    # g5_self_referred_share by breakdown: every client, attributes of its anchoring case or unknown
+    allc = s.clients.merge(cl[key + BREAKDOWNS], on=key, how="left")
+    for col in BREAKDOWNS:
+        allc[col] = allc[col].fillna("UNKNOWN" if col in ("gender_identity", "race", "ethnicity") else "unknown")
+    allc["population"] = "htic"
+    allc["cohort"] = allc.intake_date.map(quarter)
+    allc["flag"] = allc.referral_source.fillna("") != "COURT_MANDATE"
+    sr = rate_rows("g5_self_referred_share", allc, "flag", "cohort", None, a)
+    out.append(sr[sr.breakdown != "overall"])
     return pd.concat([o for o in out if len(o)], ignore_index=True)
 
 
