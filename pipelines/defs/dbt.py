@@ -55,12 +55,12 @@ def _ensure_dbt_on_path() -> None:
 
 def _newest_project_file(project_dir: Path) -> float:
     newest = 0.0
-    for p in project_dir.rglob("*"):
-        rel = p.relative_to(project_dir).parts
-        if rel and rel[0] in {"target", "logs", "dbt_packages"}:
-            continue
-        if p.suffix in _PROJECT_SUFFIXES and p.is_file():
-            newest = max(newest, p.stat().st_mtime)
+    for dirpath, dirnames, filenames in os.walk(project_dir):
+        if Path(dirpath) == project_dir:
+            dirnames[:] = [d for d in dirnames if d not in {"target", "logs", "dbt_packages"}]
+        for name in filenames:
+            if Path(name).suffix in _PROJECT_SUFFIXES:
+                newest = max(newest, os.stat(os.path.join(dirpath, name)).st_mtime)
     return newest
 
 
