@@ -61,7 +61,7 @@ def _connect(path: Path, read_only: bool = False):
 
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET enable_progress_bar = false")
-    con.execute(f"SET memory_limit = '{os.environ.get('HTIC_DUCKDB_MEMORY', '2GB')}'")
+    con.execute(f"SET memory_limit = '{os.environ.get('HTIC_DUCKDB_MEMORY', '1GB')}'")
     return con
 
 
@@ -193,17 +193,21 @@ def build_stage(stage_path: Path, checked: list[tuple[Checked, str, int]], known
                                   "_line": pa.array([], pa.int32()), "_fidx": pa.array([], pa.int32())})
             con.register("t_v", arrow)
             ent = f'f._entity AS "{spec.entity_column}", ' if spec.entity_column else ""
+            # type each column once (inner query), then list the columns whose text did not parse
             typed = ", ".join(f'{_typed_expr(c, ty, spec.date_formats)} AS "{c}"' for c, ty in spec.columns)
-            errs = [f"CASE WHEN NULLIF(trim(t.\"{c}\"), '') IS NOT NULL AND {_typed_expr(c, ty, spec.date_formats)} "
-                    f"IS NULL THEN '{c}' END" for c, ty in spec.columns if ty != TEXT]
+            raws = ", ".join(f'NULLIF(trim(t."{c}"), \'\') IS NOT NULL AS "__has_{c}"'
+                             for c, ty in spec.columns if ty != TEXT)
+            errs = [f"CASE WHEN \"__has_{c}\" AND \"{c}\" IS NULL THEN '{c}' END" for c, ty in spec.columns if ty != TEXT]
             err_expr = f"list_filter([{', '.join(errs)}], lambda x: x IS NOT NULL)" if errs else "CAST([] AS VARCHAR[])"
+            outer = ", ".join(f'"{c}"' for c in ([spec.entity_column] if spec.entity_column else []) + spec.column_names)
             con.execute(f"""
                 CREATE TABLE stage_{table} AS
-                SELECT {offset} + row_number() OVER () AS _row_id, f._d, {ent}{typed},
-                       f._delivery_key, f._source_id, f._as_of, f._version, f._file, t._line,
-                       {err_expr} AS _parse_errors
-                FROM t_v t JOIN files_v f USING (_fidx)
-                ORDER BY f._d, t._line""")
+                SELECT {offset} + row_number() OVER () AS _row_id, _d, {outer},
+                       _delivery_key, _source_id, _as_of, _version, _file, _line, {err_expr} AS _parse_errors
+                FROM (SELECT f._d, {ent}{typed}, {raws + ',' if raws else ''}
+                             f._delivery_key, f._source_id, f._as_of, f._version, f._file, t._line
+                      FROM t_v t JOIN files_v f USING (_fidx))
+                ORDER BY _d, _line""")
             con.unregister("t_v")
             offset += arrow.num_rows
     finally:
@@ -386,6 +390,10 @@ def _process_batch(con, settings, batch, seen, known, force, reject_threshold, g
     t = time.perf_counter()
     clients = con.sql("SELECT DISTINCT provider_id, client_id FROM raw.provider__clients").to_arrow_table()
     build_stage(stage_path, staged, clients)
+    for c, _, _ in staged:  # the rows now live in the stage file: free the batch's Arrow tables
+        for frs in c.reads.values():
+            for fr in frs:
+                fr.table = None
     timings["stage"] += time.perf_counter() - t
     t = time.perf_counter()
     scon = _connect(stage_path)
