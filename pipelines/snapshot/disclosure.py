@@ -33,6 +33,10 @@ suppressed members is 0 or at least 2:
 - if no non-empty shown cell is left, suppress the overall row (its other cells are all zero, so
   it would equal the hidden cell), and failing that a zero cell.
 
+A group absent from the table (a cell not reported, e.g. survival where nobody is at risk at t) is
+in the overall but in no cell, so subtraction reveals it: when what it would reveal is small it counts
+as a hidden member of its breakdown (so a shown overall gets the smallest shown cell suppressed).
+
 Suppressing an overall row can make other breakdowns of the family need a cell, so the pass repeats
 until nothing changes. The numerator, the denominator and their difference are all additive with the
 same pattern of unknowns, so one pattern protects all three (checked by tests/snapshot with a rank
@@ -132,6 +136,32 @@ def suppress(df: pd.DataFrame) -> pd.DataFrame:
         for b in fam:
             fam[b].sort(key=lambda i: bvalues[i])
 
+    # Groups absent from the table (e.g. a survival cell not reported because nobody is at risk at t)
+    # are in the overall figure but in no cell: subtracting the shown cells from the overall reveals
+    # them. Such a residual counts as a hidden member of its breakdown when what it would reveal is
+    # small (as if it were a primary-suppressed cell); a large residual is as good as a shown cell.
+    kinds = df["metric_kind"].astype(str).to_numpy()
+    nums = df["numerator"].to_numpy(dtype=float)
+    dens = df["denominator"].to_numpy(dtype=float)
+    absent_small: set[tuple] = set()
+    for key, fam in cells.items():
+        o = overall.get(key)
+        if o is None:
+            continue
+        for b, members in fam.items():
+            res = []
+            for arr in (nums, dens):
+                if math.isnan(arr[o]):
+                    res.append(float("nan"))
+                else:
+                    r = arr[o] - float(np.nansum(arr[members]))
+                    res.append(0.0 if abs(r) < 1e-6 else r)
+            if any(x < 0 for x in res if not math.isnan(x)):
+                continue  # cells exceed the total: not a partition, nothing to subtract
+            revealed = revealed_counts(kinds[o], res[0], res[1], float("nan"))
+            if any(_is_small(c) for c in revealed):
+                absent_small.add((key, b))
+
     def suppress_one(idx: int) -> None:
         sup[idx] = True
         reason[idx] = COMPLEMENTARY
@@ -139,12 +169,14 @@ def suppress(df: pd.DataFrame) -> pd.DataFrame:
     changed = True
     while changed:
         changed = False
-        for key, fam in cells.items():
+        for key in sorted(cells):  # a fixed order: the result must not depend on the input's row order
+            fam = cells[key]
             o = overall.get(key)
             if o is None:
                 continue  # no total shown: nothing to subtract from
-            for b, members in fam.items():
-                n_sup = int(sup[o]) + sum(1 for i in members if sup[i])
+            for b in sorted(fam):
+                members = fam[b]
+                n_sup = int(sup[o]) + sum(1 for i in members if sup[i]) + int((key, b) in absent_small)
                 if n_sup != 1:
                     continue
                 shown = [i for i in members if not sup[i]]
