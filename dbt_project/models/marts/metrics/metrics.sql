@@ -13,7 +13,6 @@
   Full precision (the funder snapshot rounds); deterministic: every aggregate is over integers or
   order-independent (quantiles), the survival sums run in time order, rows are sorted.
 -#}
-{%- set case_metrics = [] -%}
 
 with
 
