@@ -5,7 +5,7 @@ landing tree -> ingestion (pipelines.runner.ingest, Dagster in-process) -> dbt s
 as of the world's end date. `int_client_case_links` is compared with truth/client_links.csv
 (provider_id, client_id -> docket_id by the spec's rule), restricted to clients that exist as of A
 (delivered, not deleted). On the default world (scale 1) the same comparison gave precision
-0.9997 and recall 0.9991 (docs in dbt_project/models/intermediate/linkage/_linkage__models.yml).
+0.9997 and recall 0.9993 (see dbt_project/models/intermediate/linkage/_linkage__docs.md).
 """
 
 from __future__ import annotations
