@@ -156,9 +156,9 @@ def suppress(df: pd.DataFrame) -> pd.DataFrame:
                 else:
                     r = arr[o] - float(np.nansum(arr[members]))
                     res.append(0.0 if abs(r) < 1e-6 else r)
-            if any(x < 0 for x in res if not math.isnan(x)):
-                continue  # cells exceed the total: not a partition, nothing to subtract
             revealed = revealed_counts(kinds[o], res[0], res[1], float("nan"))
+            if any(c < 0 for c in revealed):
+                continue  # cells exceed the total: not a partition, nothing to subtract
             if any(_is_small(c) for c in revealed):
                 absent_small.add((key, b))
 
