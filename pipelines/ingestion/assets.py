@@ -70,12 +70,18 @@ def _ingest(context, paths: HticPaths, only=None, force=False, record_partitions
                             progress=context.log.info)
     for w in summary["warnings"]:
         context.log.warning(w)
+    # one log line per rejected delivery (each log line is an event in Dagster's store: the many
+    # accepted deliveries of a first load are summarised, their outcomes are in the partitions)
+    by_status: dict = {}
     for o in summary["deliveries"]:
-        msg = f"{o['delivery_key']}: {o['status']}" + (f" — {o['reason']}" if o["reason"] else "")
-        (context.log.warning if o["status"] == "rejected" else context.log.info)(msg)
-        for p in o["problems"][:5]:
-            context.log.info(f"  {p['source']} {p['delivery']} {p.get('file')} line {p.get('line')} "
-                             f"column {p.get('column')}: {p['rule']}")
+        by_status[o["status"]] = by_status.get(o["status"], 0) + 1
+        if o["status"] != "rejected":
+            continue
+        lines = [f"{o['delivery_key']}: rejected — {o['reason']}"]
+        lines += [f"  {p['source']} {p['delivery']} {p.get('file')} line {p.get('line')} column {p.get('column')}: "
+                  f"{p['rule']}" for p in o["problems"][:5]]
+        context.log.warning("\n".join(lines))
+    context.log.info("deliveries: " + (", ".join(f"{n} {k}" for k, n in sorted(by_status.items())) or "none new"))
     keys = sorted({partition_key(o["delivery_key"]) for o in summary["deliveries"]})
     if keys:
         context.instance.add_dynamic_partitions(DELIVERIES.name, keys)

@@ -359,8 +359,8 @@ def _process_batch(con, settings, batch, seen, known, force, reject_threshold, g
     for i, d in enumerate(batch, 1):
         t = time.perf_counter()
         prev = seen.get(d.key, [])
-        if force and prev:
-            version = prev[-1][0]
+        if force and prev and prev[-1][1] == d.control_sha256:
+            version = prev[-1][0]  # a rerun of the same version: reprocessed in place
         else:
             version = (max(v for v, *_ in prev) + 1) if prev else 1
         dkey = f"{d.key}/v{version}"
@@ -464,7 +464,7 @@ def _load_one(con, chk: Checked, out: Outcome, d_idx: int | None, seen: dict, fo
     tables = [t for t, s in TABLE_SPECS.items() if s.source_kind == d.kind]
     con.execute("BEGIN TRANSACTION")
     try:
-        if force:
+        if force and any(dk == out.delivery_key for _, _, _, dk in seen.get(d.key, [])):
             for t in tables:
                 con.execute(f"DELETE FROM raw.{t} WHERE _delivery_key = ?", [out.delivery_key])
             for t in ("rejected_rows", "delivery_files", "deliveries"):
@@ -488,7 +488,7 @@ def _load_one(con, chk: Checked, out: Outcome, d_idx: int | None, seen: dict, fo
                 loaded += con.execute(f"INSERT INTO raw.{t} ({cols}) SELECT {cols} FROM stg.stage_{t} s "
                                       f"WHERE s._d = {int(d_idx)}{keep}").fetchone()[0]
             out.rows_loaded = loaded
-        if out.rows_rejected and out.status in ("accepted", "rejected") and d.kind and _has_stage_rows(out):
+        if out.rows_rejected:  # row-level rejects (also kept when the share rejected the delivery)
             for t in tables:
                 spec = TABLE_SPECS[t]
                 con.execute(f"""
@@ -525,7 +525,3 @@ def _load_one(con, chk: Checked, out: Outcome, d_idx: int | None, seen: dict, fo
     except BaseException:
         con.execute("ROLLBACK")
         raise
-
-
-def _has_stage_rows(out: Outcome) -> bool:
-    return out.status in ("accepted", "rejected") and out.reason is None or (out.reason or "").startswith("rejected_share")

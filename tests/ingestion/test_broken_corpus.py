@@ -88,14 +88,21 @@ def corpus(tmp_path_factory):
         _bad_value_rows(t, "assessments.csv", r, "level", "EXTREME")
     w.write_delivery(land, "provider-p09", AS_OF, w.to_files(t))
 
+    # provider changes refer to records sent earlier: p01's July delivery has sessions of June's
+    # clients (fine) and one session of a client never sent (held, loaded, reported)
+    t = w.provider_rows(n=3, start=date(2021, 7, 1), id_offset=0)
+    t["clients.csv"] = (t["clients.csv"][0], [])
+    t["sessions.csv"][1][2][1] = "99999"
+    w.write_delivery(land, "provider-p01", "2021-07-31", w.to_files(t))
+
     settings = get_settings(warehouse=root / "wh", landing=land)
     instance = dg.DagsterInstance.ephemeral()
     summary = ingest(settings, instance=instance, log_level="ERROR")
     return {"settings": settings, "summary": summary, "instance": instance, "land": land}
 
 
-def outcome(corpus, source):
-    [o] = [o for o in corpus["summary"]["deliveries"] if o["source_id"] == source]
+def outcome(corpus, source, as_of=AS_OF):
+    [o] = [o for o in corpus["summary"]["deliveries"] if o["source_id"] == source and o["as_of"] == as_of]
     return o
 
 
@@ -190,8 +197,8 @@ def test_in_transit_is_waited_for_then_loaded(corpus):
 
 
 def test_good_deliveries_load(corpus):
-    for src in ("program", "court-queens", "provider-p01"):
-        o = outcome(corpus, src)
+    for src, as_of in (("program", "2021-01-01"), ("court-queens", AS_OF), ("provider-p01", AS_OF)):
+        o = outcome(corpus, src, as_of)
         assert o["status"] == "accepted" and o["rows_rejected"] == 0 and o["rows_loaded"] > 0
 
 
@@ -238,3 +245,14 @@ def test_asset_checks_report_failures_with_rows(corpus):
     assert evals[("court__cases", "suite")].severity == dg.AssetCheckSeverity.ERROR
     assert evals[("program__courts", "suite")].passed
     assert not evals[("deliveries", "deliveries_on_time")].passed
+
+
+def test_orphan_changes_are_held_not_dropped(corpus):
+    o = outcome(corpus, "provider-p01", "2021-07-31")
+    assert o["status"] == "accepted" and o["rows_rejected"] == 0 and o["rows_held"] == 1
+    [p] = [p for p in o["problems"] if p["rule"] == "orphan_client"]
+    assert (p["file"], p["line"], p["column"], p["action"]) == ("sessions.csv", 4, "client_id", "hold")
+    con = duckdb.connect(str(corpus["settings"].restricted_db), read_only=True)
+    n = con.execute("SELECT count(*) FROM raw.provider__sessions WHERE _delivery_key = ?", [o["delivery_key"]]).fetchone()[0]
+    con.close()
+    assert n == 3  # all loaded, the orphan included
