@@ -45,6 +45,8 @@ def build_warehouse_as_of(settings, as_of: date) -> None:
 @dg.asset(
     partitions_def=quarter_partitions,
     group_name="snapshot",
+    # lineage: the snapshot reads analytics.duckdb, which the dbt area's publish step writes
+    deps=[dg.AssetKey("analytics_warehouse")],
     kinds={"python", "csv", "parquet", "xlsx", "pdf", "html"},
     description="The quarterly funder snapshot snapshots/<YYYYQn>/ (metrics.md, 'What funders receive'): built as "
                 "of the quarter's last day from the deliveries with as-of <= A + 45; never overwritten.",
