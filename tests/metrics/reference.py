@@ -573,3 +573,28 @@ def wilson(x: float, n: float, z: float = 1.959963984540054) -> tuple[float, flo
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return centre - half, centre + half
+
+
+def continuity_after_exit(s: State, person_of: dict) -> pd.DataFrame:
+    """g7_continuity_after_exit (overall, by contract-end quarter) with persons from `person_of`
+    ((provider_id, client_id) -> person); clients without a person never continue."""
+    a = s.a
+    p = s.providers
+    ends = p.groupby("provider_id").contract_end.agg(["max", "count"])
+    ends = ends[p.groupby("provider_id").size() == ends["count"]]["max"]
+    cl = s.clients.merge(s.exits[["provider_id", "client_id", "exit_date"]], on=["provider_id", "client_id"],
+                         how="left")
+    cl["person"] = [person_of.get((x, y)) for x, y in zip(cl.provider_id, cl.client_id)]
+    rows = []
+    for prov, end in ends.items():
+        act = cl[(cl.provider_id == prov) & (cl.intake_date <= end) & (cl.exit_date.isna() | (cl.exit_date >= end))]
+        other = cl[(cl.provider_id != prov) & (cl.intake_date >= end) & (cl.intake_date <= end + pd.Timedelta(days=60))]
+        people = set(other.person.dropna())
+        act = act.assign(flag=[x is not None and x in people for x in act.person], population="htic",
+                         cohort=quarter(end))
+        act = act[[end <= a - pd.Timedelta(days=60)] * len(act)] if len(act) else act
+        rows.append(act)
+    units = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if units.empty:
+        return pd.DataFrame()
+    return rate_rows("g7_continuity_after_exit", units, "flag", "cohort", 60, a, breakdowns=False)

@@ -62,7 +62,7 @@ def test_dbt_build_passed_with_unit_tests(world):
                  "metrics_cohort_maturity_and_kinds", "rearrest_windows_and_maturity_edges",
                  "metrics_contract_rejected_snapshot_row_removed_docket_and_late_disposition",
                  "metrics_contract_deleted_records_count_nowhere", "need_referral_matching_domain_and_window",
-                 "continuity_after_a_provider_leaves"]:
+                 "continuity_after_a_provider_leaves", "client_person_anchor_case_and_cohort"]:
         assert re.search(rf"PASS .*{name}", out), f"unit test {name} did not pass"
 
 
@@ -148,6 +148,21 @@ def test_linkage_dependent_figures_close_to_true_links(world, state_a, cases_a):
     diff = (p_true - p_got).abs()
     assert set(p_true.index) == set(p_got.index)
     assert (diff <= LINKAGE_TOLERANCE).all(), pd.DataFrame({"true": p_true, "pipeline": p_got, "diff": diff})
+
+
+def test_continuity_after_exit_close_to_true_persons(world, state_a):
+    """g7_continuity_after_exit follows people across providers: with the world's true persons the
+    count of continued clients differs by at most max(1, 5% of the clients)."""
+    truth = pd.read_csv(world.truth / "client_links.csv", dtype=str)
+    person_of = dict(zip(zip(truth.provider_id, truth.client_id), truth.person_uid))
+    ref = R.continuity_after_exit(state_a, person_of)
+    got = world.metrics_a_first
+    got = got[got.metric_id == "g7_continuity_after_exit"]
+    assert not got.empty and not ref.empty
+    j = ref.merge(got, on=KEY, suffixes=("_true", ""))
+    assert len(j) == len(ref) == len(got)
+    assert (j.denominator_true == j.denominator).all()
+    assert ((j.numerator_true - j.numerator).abs() <= np.maximum(1, 0.05 * j.denominator)).all(), j
 
 
 def test_wilson_intervals_match_scipy(world):

@@ -53,22 +53,54 @@ any_link as (
     from (
         select provider_id, client_id, person_id from links
         union all
-        select provider_id, client_id, person_id from {{ ref('int_client_docket_links') }}
-        where person_id is not null
+        select dl.provider_id, dl.client_id, dl.person_id
+        from {{ ref('int_client_docket_links') }} as dl
+        where dl.person_id is not null
           and not exists (select 1 from links as l
-                          where l.provider_id = int_client_docket_links.provider_id
-                            and l.client_id = int_client_docket_links.client_id)
+                          where l.provider_id = dl.provider_id and l.client_id = dl.client_id)
         union all
-        select provider_id, client_id, person_id from {{ ref('int_client_person_matches') }}
-        where is_link
+        select pm.provider_id, pm.client_id, pm.person_id
+        from {{ ref('int_client_person_matches') }} as pm
+        where pm.is_link
           and not exists (select 1 from links as l
-                          where l.provider_id = int_client_person_matches.provider_id
-                            and l.client_id = int_client_person_matches.client_id)
-          and not exists (select 1 from {{ ref('int_client_docket_links') }} as dl
-                          where dl.provider_id = int_client_person_matches.provider_id
-                            and dl.client_id = int_client_person_matches.client_id)
+                          where l.provider_id = pm.provider_id and l.client_id = pm.client_id)
+          and not exists (select 1 from {{ ref('int_client_docket_links') }} as dl2
+                          where dl2.provider_id = pm.provider_id and dl2.client_id = pm.client_id)
     ) as candidates
     group by 1, 2
+),
+
+-- the same person at two providers when neither record matches a court person (people who come
+-- on their own): records agreeing exactly on standardised last name, first initial and date of
+-- birth are one person (a deliberately strict rule: no fuzzy client-to-client matching)
+client_match_keys as (
+    select
+        clients.provider_id,
+        clients.client_id,
+        any_link.person_id as court_person_id,
+        case when clients.last_name_std is not null and clients.first_name_std is not null
+                  and clients.dob is not null
+             then clients.last_name_std || '|' || substr(clients.first_name_std, 1, 1) || '|'
+                  || cast(clients.dob as varchar) end as match_key
+    from clients
+    left join any_link
+        on any_link.provider_id = clients.provider_id
+       and any_link.client_id = clients.client_id
+),
+
+client_persons as (
+    select
+        provider_id,
+        client_id,
+        coalesce(
+            court_person_id,
+            case when match_key is not null then
+                coalesce(min(court_person_id) over (partition by match_key),
+                         'client:' || min(provider_id || ':' || client_id) over (partition by match_key))
+            end,
+            'client:' || provider_id || ':' || client_id
+        ) as person_id
+    from client_match_keys
 )
 
 select
@@ -76,7 +108,7 @@ select
     clients.provider_id,
     clients.client_id,
     clients.court_id as client_court_id,
-    coalesce(anchor.person_id, any_link.person_id) as person_id,
+    coalesce(anchor.person_id, client_persons.person_id) as person_id,
     anchor.court_id as anchor_court_id,
     anchor.docket_id as anchor_docket_id,
     -- linkage
@@ -111,9 +143,9 @@ left join exits
 left join anchor
     on anchor.provider_id = clients.provider_id
    and anchor.client_id = clients.client_id
-left join any_link
-    on any_link.provider_id = clients.provider_id
-   and any_link.client_id = clients.client_id
+left join client_persons
+    on client_persons.provider_id = clients.provider_id
+   and client_persons.client_id = clients.client_id
 left join {{ ref('int_case_histories') }} as cases
     on cases.court_id = anchor.court_id
    and cases.docket_id = anchor.docket_id

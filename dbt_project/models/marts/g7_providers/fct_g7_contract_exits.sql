@@ -3,7 +3,9 @@
     client's person has an intake at another provider within 60 days after it (metrics.md,
     g7_continuity_after_exit; cohort = quarter of the contract end). Active on the end day:
     intake <= end and no exit before the end day (an exit dated on the end day, as when the
-    provider closes, still leaves the client active on it). A client's person comes from linkage. -#}
+    provider closes, still leaves the client active on it). A client's person: its court person from
+    linkage, else its records at other providers with the same standardised last name, first
+    initial and date of birth (int_client_histories). -#}
 with provider_ends as (
     select provider_id, max(contract_end) as contract_end
     from {{ ref('stg_program__providers') }}
@@ -41,7 +43,7 @@ select
     'htic' as population,
     {{ quarter_label('active_at_end.contract_end') }} as cohort,
     active_at_end.contract_end,
-    active_at_end.person_id is not null as has_person,
+    coalesce(not starts_with(active_at_end.person_id, 'client:'), false) as has_court_person,
     active_at_end.contract_end <= {{ as_of_date() }} - 60 as continuity_window_elapsed,
     continued.next_intake_date is not null as continued_60d
 from active_at_end
