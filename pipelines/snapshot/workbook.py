@@ -99,7 +99,12 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
         rows = table[table["goal"] == g.goal]
-        rows = rows.sort_values("metric_id", key=lambda s: s.map(lambda m: dt.metric_order(m)[0]), kind="mergesort")
+        # for reading: measures in the spec's order, HTIC before comparison, the overall row first
+        order = sorted(range(len(rows)), key=lambda i: (
+            dt.metric_order(rows["metric_id"].iat[i]), rows["population"].iat[i] != "htic", rows["population"].iat[i],
+            rows["cohort"].iat[i], rows["breakdown"].iat[i] != "overall", rows["breakdown"].iat[i],
+            rows["breakdown_value"].iat[i]))
+        rows = rows.iloc[order]
         r = 4
         for row in rows.itertuples(index=False):
             kind = row.metric_kind
