@@ -31,6 +31,7 @@ class HticPaths(dg.ConfigurableResource):
     warehouse: str = ""
     landing: str = ""
     reject_threshold: float = 0.10
+    batch_mb: int = 256  # deliveries read and validated together, at most this many MB of files
 
     def settings(self):
         from pipelines.settings import get_settings
@@ -67,7 +68,7 @@ def _ingest(context, paths: HticPaths, only=None, force=False, record_partitions
 
     settings = paths.settings()
     summary = run_ingestion(settings, only=only, force=force, reject_threshold=paths.reject_threshold,
-                            progress=context.log.info)
+                            progress=context.log.info, batch_bytes=paths.batch_mb * 1024 * 1024)
     for w in summary["warnings"]:
         context.log.warning(w)
     # one log line per rejected delivery (each log line is an event in Dagster's store: the many
