@@ -61,7 +61,7 @@ def _connect(path: Path, read_only: bool = False):
 
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET enable_progress_bar = false")
-    con.execute(f"SET memory_limit = '{os.environ.get('HTIC_DUCKDB_MEMORY', '1GB')}'")
+    con.execute(f"SET memory_limit = '{os.environ.get('HTIC_DUCKDB_MEMORY', '2GB')}'")
     return con
 
 
@@ -149,15 +149,10 @@ def _typed_expr(col: str, typ: str, date_formats: tuple[str, ...]) -> str:
     raise ValueError(typ)
 
 
-def build_stage(stage_path: Path, checked: list[tuple[Checked, str, int]], known_clients: pa.Table) -> None:
-    """Write every table's new rows (with lineage and parse errors) into a scratch DuckDB file."""
-    if stage_path.exists():
-        stage_path.unlink()
-    wal = stage_path.with_name(stage_path.name + ".wal")
-    if wal.exists():
-        wal.unlink()
-    con = _connect(stage_path)
-    try:
+def build_stage(con, checked: list[tuple[Checked, str, int]], known_clients: pa.Table) -> None:
+    """Every table's new rows (typed, with lineage and parse errors) into the stage database that
+    `con` uses (an in-memory database attached to the restricted store's connection as `stg`)."""
+    if True:
         files_rows = []
         per_table: dict[str, list[pa.Table]] = defaultdict(list)
         fidx = 0
@@ -210,8 +205,8 @@ def build_stage(stage_path: Path, checked: list[tuple[Checked, str, int]], known
                 ORDER BY _d, _line""")
             con.unregister("t_v")
             offset += arrow.num_rows
-    finally:
-        con.close()
+        con.unregister("files_v")
+        con.unregister("known_v")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,7 +243,6 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
         if it["overdue"]:
             warnings.append(f"{it['delivery']}: still in transit (no control file) and overdue")
 
-    stage_path = settings.restricted_dir / "stage.duckdb"
     lock = _exclusive_lock(settings.restricted_dir / ".ingest.lock", say)
     con = _connect(settings.restricted_db)
     try:
@@ -269,7 +263,7 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
             if len(batches) > 1:
                 say(f"batch {b}/{len(batches)}: {len(batch)} deliveries")
             outs, checks, n = _process_batch(con, settings, batch, seen, known, force, reject_threshold,
-                                             gx_enabled, stage_path, timings, say, n_done=len(outcomes),
+                                             gx_enabled, timings, say, n_done=len(outcomes),
                                              n_total=len(pending))
             outcomes.extend(outs)
             batch_checks.append(checks)
@@ -281,9 +275,6 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
         export_ledger(con, settings.ledger_export)
     finally:
         con.close()
-        for p in (stage_path, stage_path.with_name(stage_path.name + ".wal")):
-            if p.exists():
-                p.unlink()
         lock.close()
 
     per_source: dict[str, dict] = defaultdict(lambda: {"rows_loaded": 0, "rows_rejected": 0, "rows_held": 0})
@@ -350,7 +341,7 @@ def _merge_checks(parts: list[dict]) -> dict:
     return merged
 
 
-def _process_batch(con, settings, batch, seen, known, force, reject_threshold, gx_enabled, stage_path,
+def _process_batch(con, settings, batch, seen, known, force, reject_threshold, gx_enabled,
                    timings, say, n_done, n_total):
     """Read, stage, validate (each table once over the batch) and load a batch of deliveries."""
     # 1. archive, control-check and read each delivery
@@ -386,42 +377,45 @@ def _process_batch(con, settings, batch, seen, known, force, reject_threshold, g
             say(f"read {n_done + i}/{n_total} deliveries")
     rows_staged = sum(fr.table.num_rows for c, _, _ in staged for frs in c.reads.values() for fr in frs)
 
-    # 2. stage + validate: each table once over every new delivery of the batch
+    # 2. stage + validate: each table once over every new delivery of the batch. The stage is an
+    # in-memory database attached as `stg` to the restricted store's connection; the row rules,
+    # Great Expectations (through a cursor of the same database instance) and the load all read it.
     t = time.perf_counter()
     clients = con.sql("SELECT DISTINCT provider_id, client_id FROM raw.provider__clients").to_arrow_table()
-    build_stage(stage_path, staged, clients)
-    for c, _, _ in staged:  # the rows now live in the stage file: free the batch's Arrow tables
-        for frs in c.reads.values():
-            for fr in frs:
-                fr.table = None
-    timings["stage"] += time.perf_counter() - t
-    t = time.perf_counter()
-    scon = _connect(stage_path)
+    con.execute("ATTACH ':memory:' AS stg")
     try:
+        scon = con.cursor()
+        scon.execute("USE stg")
+        build_stage(scon, staged, clients)
+        for c, _, _ in staged:  # the rows now live in the stage: free the batch's Arrow tables
+            for frs in c.reads.values():
+                for fr in frs:
+                    fr.table = None
+        timings["stage"] += time.perf_counter() - t
+        t = time.perf_counter()
         suites = validate.load_suites()
         engine = validate.row_rules(scon, suites)
         viol_by_d = validate.violations_per_delivery(scon)
-    finally:
-        scon.close()
-    timings["rules"] += time.perf_counter() - t
-    t = time.perf_counter()
-    checks = validate.run_gx(stage_path, suites, engine) if gx_enabled else validate.gx_disabled(suites)
-    timings["gx"] += time.perf_counter() - t
-    scon = _connect(stage_path, read_only=True)
-    try:
+        timings["rules"] += time.perf_counter() - t
+        t = time.perf_counter()
+
+        def stage_cursor():
+            cur = con.cursor()
+            cur.execute("USE stg")
+            return cur
+
+        checks = validate.run_gx(stage_cursor, suites, engine) if gx_enabled else validate.gx_disabled(suites)
+        timings["gx"] += time.perf_counter() - t
         for table, res in checks.items():
             for f in res["failing"]:
                 if f["action"] != "structural":
                     f["rows"] = validate.locations(scon, table, f["expectation_id"])
-    finally:
         scon.close()
-    say(f"validated {rows_staged} new rows")
+        say(f"validated {rows_staged} new rows")
 
-    # 3. load, one transaction per delivery (archive bytes made durable first, in one sync)
-    t = time.perf_counter()
-    os.sync()
-    con.execute(f"ATTACH '{stage_path}' AS stg (READ_ONLY)")
-    try:
+        # 3. load, one transaction per delivery (archive bytes made durable first, in one sync)
+        t = time.perf_counter()
+        os.sync()
         d_index = {dkey: i for i, (_, dkey, _) in enumerate(staged)}
         for n, out in enumerate(outcomes, 1):
             chk = out._checked  # type: ignore[attr-defined]
@@ -449,7 +443,7 @@ def _process_batch(con, settings, batch, seen, known, force, reject_threshold, g
                 say(f"loaded {n_done + n}/{n_total} deliveries")
             out._checked = None  # type: ignore[attr-defined]  # free the batch's rows
     finally:
-        con.execute("DETACH stg")
+        con.execute("DETACH DATABASE IF EXISTS stg")
     timings["load"] += time.perf_counter() - t
     return outcomes, checks, rows_staged
 
