@@ -1,7 +1,7 @@
 """One ingestion pass: every pending delivery, read, validated once per table, loaded atomically.
 
     discover -> archive + control check + read (per delivery) -> stage all new rows per table
-    (scratch DuckDB) -> row rules from the suites (DuckDB set operations) -> Great Expectations,
+    (in-memory DuckDB `stg`) -> row rules from the suites (DuckDB set operations) -> Great Expectations,
     each suite once over the whole stage -> per delivery: accept / reject (threshold) -> one
     transaction per delivery into the restricted store -> ledger export.
 
@@ -152,61 +152,60 @@ def _typed_expr(col: str, typ: str, date_formats: tuple[str, ...]) -> str:
 def build_stage(con, checked: list[tuple[Checked, str, int]], known_clients: pa.Table) -> None:
     """Every table's new rows (typed, with lineage and parse errors) into the stage database that
     `con` uses (an in-memory database attached to the restricted store's connection as `stg`)."""
-    if True:
-        files_rows = []
-        per_table: dict[str, list[pa.Table]] = defaultdict(list)
-        fidx = 0
-        for d_idx, (chk, dkey, version) in enumerate(checked):
-            d = chk.delivery
-            for table, reads in chk.reads.items():
-                for fr in reads:
-                    files_rows.append((fidx, d_idx, dkey, d.source_id, d.as_of, version, fr.label, d.entity_id))
-                    per_table[table].append(fr.table.append_column(
-                        "_fidx", pa.array([fidx] * fr.table.num_rows, pa.int32())))
-                    fidx += 1
-        files = pa.table({
-            "_fidx": pa.array([r[0] for r in files_rows], pa.int32()),
-            "_d": pa.array([r[1] for r in files_rows], pa.int32()),
-            "_delivery_key": pa.array([r[2] for r in files_rows], pa.string()),
-            "_source_id": pa.array([r[3] for r in files_rows], pa.string()),
-            "_as_of": pa.array([r[4] for r in files_rows], pa.date32()),
-            "_version": pa.array([r[5] for r in files_rows], pa.int32()),
-            "_file": pa.array([r[6] for r in files_rows], pa.string()),
-            "_entity": pa.array([r[7] for r in files_rows], pa.string()),
-        })
-        con.register("files_v", files)
-        con.execute("CREATE TABLE stage_files AS SELECT * FROM files_v")
-        con.register("known_v", known_clients)
-        con.execute("CREATE TABLE known_provider_clients AS SELECT * FROM known_v")
-        offset = 0
-        for table, spec in TABLE_SPECS.items():
-            parts = per_table.get(table)
-            if parts:
-                arrow = pa.concat_tables(parts)
-            else:
-                arrow = pa.table({**{c: pa.array([], pa.string()) for c in spec.column_names},
-                                  "_line": pa.array([], pa.int32()), "_fidx": pa.array([], pa.int32())})
-            con.register("t_v", arrow)
-            ent = f'f._entity AS "{spec.entity_column}", ' if spec.entity_column else ""
-            # type each column once (inner query), then list the columns whose text did not parse
-            typed = ", ".join(f'{_typed_expr(c, ty, spec.date_formats)} AS "{c}"' for c, ty in spec.columns)
-            raws = ", ".join(f'NULLIF(trim(t."{c}"), \'\') IS NOT NULL AS "__has_{c}"'
-                             for c, ty in spec.columns if ty != TEXT)
-            errs = [f"CASE WHEN \"__has_{c}\" AND \"{c}\" IS NULL THEN '{c}' END" for c, ty in spec.columns if ty != TEXT]
-            err_expr = f"list_filter([{', '.join(errs)}], lambda x: x IS NOT NULL)" if errs else "CAST([] AS VARCHAR[])"
-            outer = ", ".join(f'"{c}"' for c in ([spec.entity_column] if spec.entity_column else []) + spec.column_names)
-            con.execute(f"""
-                CREATE TABLE stage_{table} AS
-                SELECT {offset} + row_number() OVER () AS _row_id, _d, {outer},
-                       _delivery_key, _source_id, _as_of, _version, _file, _line, {err_expr} AS _parse_errors
-                FROM (SELECT f._d, {ent}{typed}, {raws + ',' if raws else ''}
-                             f._delivery_key, f._source_id, f._as_of, f._version, f._file, t._line
-                      FROM t_v t JOIN files_v f USING (_fidx))
-                ORDER BY _d, _line""")
-            con.unregister("t_v")
-            offset += arrow.num_rows
-        con.unregister("files_v")
-        con.unregister("known_v")
+    files_rows = []
+    per_table: dict[str, list[pa.Table]] = defaultdict(list)
+    fidx = 0
+    for d_idx, (chk, dkey, version) in enumerate(checked):
+        d = chk.delivery
+        for table, reads in chk.reads.items():
+            for fr in reads:
+                files_rows.append((fidx, d_idx, dkey, d.source_id, d.as_of, version, fr.label, d.entity_id))
+                per_table[table].append(fr.table.append_column(
+                    "_fidx", pa.array([fidx] * fr.table.num_rows, pa.int32())))
+                fidx += 1
+    files = pa.table({
+        "_fidx": pa.array([r[0] for r in files_rows], pa.int32()),
+        "_d": pa.array([r[1] for r in files_rows], pa.int32()),
+        "_delivery_key": pa.array([r[2] for r in files_rows], pa.string()),
+        "_source_id": pa.array([r[3] for r in files_rows], pa.string()),
+        "_as_of": pa.array([r[4] for r in files_rows], pa.date32()),
+        "_version": pa.array([r[5] for r in files_rows], pa.int32()),
+        "_file": pa.array([r[6] for r in files_rows], pa.string()),
+        "_entity": pa.array([r[7] for r in files_rows], pa.string()),
+    })
+    con.register("files_v", files)
+    con.execute("CREATE TABLE stage_files AS SELECT * FROM files_v")
+    con.register("known_v", known_clients)
+    con.execute("CREATE TABLE known_provider_clients AS SELECT * FROM known_v")
+    offset = 0
+    for table, spec in TABLE_SPECS.items():
+        parts = per_table.get(table)
+        if parts:
+            arrow = pa.concat_tables(parts)
+        else:
+            arrow = pa.table({**{c: pa.array([], pa.string()) for c in spec.column_names},
+                              "_line": pa.array([], pa.int32()), "_fidx": pa.array([], pa.int32())})
+        con.register("t_v", arrow)
+        ent = f'f._entity AS "{spec.entity_column}", ' if spec.entity_column else ""
+        # type each column once (inner query), then list the columns whose text did not parse
+        typed = ", ".join(f'{_typed_expr(c, ty, spec.date_formats)} AS "{c}"' for c, ty in spec.columns)
+        raws = ", ".join(f'NULLIF(trim(t."{c}"), \'\') IS NOT NULL AS "__has_{c}"'
+                         for c, ty in spec.columns if ty != TEXT)
+        errs = [f"CASE WHEN \"__has_{c}\" AND \"{c}\" IS NULL THEN '{c}' END" for c, ty in spec.columns if ty != TEXT]
+        err_expr = f"list_filter([{', '.join(errs)}], lambda x: x IS NOT NULL)" if errs else "CAST([] AS VARCHAR[])"
+        outer = ", ".join(f'"{c}"' for c in ([spec.entity_column] if spec.entity_column else []) + spec.column_names)
+        con.execute(f"""
+            CREATE TABLE stage_{table} AS
+            SELECT {offset} + row_number() OVER () AS _row_id, _d, {outer},
+                   _delivery_key, _source_id, _as_of, _version, _file, _line, {err_expr} AS _parse_errors
+            FROM (SELECT f._d, {ent}{typed}, {raws + ',' if raws else ''}
+                         f._delivery_key, f._source_id, f._as_of, f._version, f._file, t._line
+                  FROM t_v t JOIN files_v f USING (_fidx))
+            ORDER BY _d, _line""")
+        con.unregister("t_v")
+        offset += arrow.num_rows
+    con.unregister("files_v")
+    con.unregister("known_v")
 
 
 # ----------------------------------------------------------------------------------------------
