@@ -13,6 +13,10 @@ import sys
 def add_arguments(parser) -> None:
     parser.add_argument("--landing", help="landing root (default: $HTIC_LANDING or <warehouse>/landing)")
     parser.add_argument("--warehouse", help="warehouse folder (default: $HTIC_WAREHOUSE or <repo>/warehouse)")
+    parser.add_argument("--as-of", dest="as_of",
+                        help="build every model as of this date (YYYY-MM-DD); default: the last quarter end "
+                             "that the deliveries cover through 45 days later (from the data, never the clock)")
+    parser.add_argument("--ingest-only", action="store_true", help="stop after loading the raw tables")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
 
@@ -83,14 +87,177 @@ def format_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
+GRACE_DAYS = 45  # metrics.md: figures as of A use the deliveries with as-of <= A + 45 days
+
+
+def quarter_end_on_or_before(d):
+    """The last day of the latest calendar quarter that ends on or before d."""
+    from datetime import date, timedelta
+
+    first_of_quarter = date(d.year, ((d.month - 1) // 3) * 3 + 1, 1)
+    next_quarter = date(d.year + (first_of_quarter.month + 2) // 12, (first_of_quarter.month + 2) % 12 + 1, 1)
+    end = next_quarter - timedelta(days=1)
+    return end if end <= d else first_of_quarter - timedelta(days=1)
+
+
+def _ledger(settings, statuses=("accepted", "duplicate")) -> list[tuple[str, object]]:
+    """(delivery_key, as_of) of the deliveries received, read-only from the restricted store."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.restricted_db), read_only=True)
+    try:
+        marks = ",".join("?" * len(statuses))
+        return con.execute(f"SELECT delivery_key, as_of FROM raw.deliveries WHERE status IN ({marks}) ORDER BY 1",
+                           list(statuses)).fetchall()
+    finally:
+        con.close()
+
+
+def default_as_of(settings):
+    """A, when none is given: the last quarter end A such that the deliveries received cover A + 45 days
+    (the newest complete delivery is dated on or after A + 45). From the data, never the wall clock."""
+    from datetime import timedelta
+
+    dates = [as_of for _, as_of in _ledger(settings)]
+    if not dates:
+        raise IngestionFailed("no delivery has been accepted yet: nothing to build (see htic status)")
+    return quarter_end_on_or_before(max(dates) - timedelta(days=GRACE_DAYS))
+
+
+def _inputs_fingerprint(settings, as_of) -> str:
+    """What a build as of A depends on: the accepted deliveries with as-of <= A + 45 (their keys)."""
+    import hashlib
+    from datetime import timedelta
+
+    keys = [k for k, d in _ledger(settings, ("accepted",)) if d <= as_of + timedelta(days=GRACE_DAYS)]
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()
+
+
+def _builds_file(settings):
+    return settings.warehouse / "analytics_builds.json"
+
+
+def _record_build(settings, as_of, fingerprint) -> None:
+    import os
+
+    path = _builds_file(settings)
+    builds = json.loads(path.read_text()) if path.exists() else {}
+    builds[as_of.isoformat()] = fingerprint
+    tmp = path.with_suffix(f".tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(builds, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def build_models_as_of(settings, as_of, instance=None, *, reuse: bool = False) -> bool:
+    """dbt (staging -> linkage -> case histories -> marts -> metrics) as of A, then publish the
+    analytics warehouse. With reuse=True, skip it when analytics.duckdb already holds the metrics
+    as of A built from exactly the deliveries that A depends on. Returns True when it built."""
+    from pipelines.defs.dbt import build_models
+
+    fingerprint = _inputs_fingerprint(settings, as_of)
+    if reuse and settings.analytics_db.exists():
+        path = _builds_file(settings)
+        if path.exists() and json.loads(path.read_text()).get(as_of.isoformat()) == fingerprint:
+            return False
+    result = build_models(settings, as_of, instance=instance or _instance(settings))
+    if not result.success:
+        raise IngestionFailed(f"model build as of {as_of} failed (run {result.run_id}); see the Dagster UI or logs")
+    _record_build(settings, as_of, fingerprint)
+    return True
+
+
+def _instance(settings):
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(settings.ensure_dagster_home())))
+
+
+def build_as_of(settings, as_of) -> None:
+    """For the funder snapshot: load whatever complete deliveries have arrived, then make sure the
+    analytics warehouse holds the metrics as of A (rebuilt only if its inputs changed)."""
+    ingest(settings, log_level="ERROR")
+    build_models_as_of(settings, as_of, reuse=True)
+
+
+def run_pipeline(settings, as_of=None, *, quiet: bool = False) -> dict:
+    """The whole pipeline in-process through Dagster: ingest every pending delivery, then build
+    every model as of A and publish the analytics warehouse."""
+    import time
+
+    instance = _instance(settings)
+    t0 = time.perf_counter()
+    summary = ingest(settings, instance, log_level="ERROR" if quiet else "INFO")
+    t_ingest = time.perf_counter() - t0
+    a = as_of or default_as_of(settings)
+    if not quiet:
+        from datetime import timedelta
+
+        print(f"Building every model as of {a} (deliveries with as-of <= {a + timedelta(days=GRACE_DAYS)}) ...",
+              flush=True)
+    build_models_as_of(settings, a, instance)
+    return {"ingest": summary, "as_of": a, "seconds_ingest": t_ingest,
+            "seconds_models": time.perf_counter() - t0 - t_ingest, "analytics": str(settings.analytics_db),
+            "headline": headline(settings, a)}
+
+
+HEADLINE_METRICS = [
+    ("g1_noncriminal_disposition", "htic", "non-criminal disposition"),
+    ("g2_mandate_completion_180d", "htic", "mandate completed within 180 days"),
+    ("g3_need_referred_60d", "htic", "needs (moderate/high) referred within 60 days"),
+    ("g4_rearrest_any_12m", "htic", "rearrested within 12 months (HTIC)"),
+    ("g4_rearrest_any_12m", "comparison", "rearrested within 12 months (comparison, unadjusted)"),
+    ("g9_cases_linked", "htic", "mandated cases linked to a provider"),
+]
+
+
+def headline(settings, as_of) -> list[dict]:
+    """A few overall figures as of A, pooled over every reported cohort, read from the analytics warehouse."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.analytics_db), read_only=True)
+    try:
+        out = []
+        for metric, population, label in HEADLINE_METRICS:
+            num, den = con.execute(
+                "SELECT sum(numerator), sum(denominator) FROM metrics WHERE as_of = ? AND metric_id = ? "
+                "AND population = ? AND breakdown = 'overall' AND metric_kind = 'rate'",
+                [as_of, metric, population]).fetchone()
+            if den:
+                out.append({"metric_id": metric, "population": population, "label": label,
+                            "numerator": num, "denominator": den, "value": num / den})
+        return out
+    finally:
+        con.close()
+
+
+def print_summary(result: dict) -> None:
+    print(format_summary(result["ingest"]))
+    print(f"As of {result['as_of']}")
+    print(f"Models built and analytics warehouse published in {result['seconds_models']:.1f}s: {result['analytics']}")
+    if result["headline"]:
+        print("Headline figures (all reported cohorts pooled, overall):")
+        for h in result["headline"]:
+            print(f"  {h['label']:<55} {h['value']:6.1%}  ({h['numerator']:.0f} / {h['denominator']:.0f})")
+
+
 def run(args) -> int:
+    from datetime import date
+
     from pipelines.settings import get_settings
 
     settings = get_settings(warehouse=args.warehouse, landing=args.landing)
     try:
-        summary = ingest(settings, log_level="ERROR" if args.quiet else "INFO")
+        if args.ingest_only:
+            summary = ingest(settings, log_level="ERROR" if args.quiet else "INFO")
+            print(json.dumps(summary, indent=1, default=str) if args.json else format_summary(summary))
+            return 0
+        result = run_pipeline(settings, date.fromisoformat(args.as_of) if args.as_of else None, quiet=args.quiet)
     except IngestionFailed as e:
         print(str(e), file=sys.stderr)
         return 1
-    print(json.dumps(summary, indent=1, default=str) if args.json else format_summary(summary))
+    if args.json:
+        print(json.dumps(result, indent=1, default=str))
+    else:
+        print_summary(result)
     return 0
