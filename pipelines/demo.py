@@ -14,33 +14,37 @@ import time
 def add_arguments(parser):
     parser.add_argument("--warehouse", help="warehouse folder (default: ./warehouse)")
     parser.add_argument("--scale", type=float, default=1.0, help="synthetic world scale (default 1)")
-    parser.add_argument("--seed", type=int, default=20131001)
+    parser.add_argument("--seed", type=int, default=None, help="synthetic world seed (default: the generator's)")
 
 
 def run(args) -> int:
-    from htic_synth import generate  # the demo (not the pipeline) knows the world is synthetic
+    from htic_synth import DEFAULT_SEED, generate  # the demo (not the pipeline) knows the world is synthetic
     from pipelines import runner
     from pipelines.settings import get_settings
 
     settings = get_settings(args.warehouse)
     settings.ensure_dirs()
     truth = settings.warehouse / "truth"
-    wanted = {"seed": args.seed, "scale": args.scale}
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    wanted = {"seed": seed, "scale": args.scale}
     params_file = truth / "params.json"
     have = json.loads(params_file.read_text()) if params_file.exists() else {}
     t0 = time.monotonic()
     if all(have.get(k) == v for k, v in wanted.items()) and any(settings.landing.iterdir() if settings.landing.exists() else []):
-        print(f"[demo] synthetic world already in {settings.landing} (seed {args.seed}, scale {args.scale})")
+        print(f"[demo] synthetic world already in {settings.landing} (seed {seed}, scale {args.scale})")
     else:
         print(f"[demo] generating the synthetic world into {settings.landing} ...", flush=True)
-        summary = generate(settings.landing, truth=truth, seed=args.seed, scale=args.scale)
+        summary = generate(settings.landing, truth=truth, seed=seed, scale=args.scale)
         print(f"[demo] {summary.get('files', '?')} files, {summary.get('rows', '?')} rows in {time.monotonic() - t0:.1f}s")
 
-    result = runner.run_pipeline(settings)
+    print("[demo] ingesting, validating and modelling every delivery (htic run; ~2 minutes on the default world) ...",
+          flush=True)
+    result = runner.run_pipeline(settings, quiet=True)
     runner.print_summary(result)
 
     from pipelines.snapshot.cli import publish_latest
 
+    print("[demo] publishing the funder snapshot of the latest complete quarter (htic snapshot) ...", flush=True)
     snap = publish_latest(settings)
 
     print()

@@ -87,17 +87,7 @@ def format_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
-GRACE_DAYS = 45  # metrics.md: figures as of A use the deliveries with as-of <= A + 45 days
-
-
-def quarter_end_on_or_before(d):
-    """The last day of the latest calendar quarter that ends on or before d."""
-    from datetime import date, timedelta
-
-    first_of_quarter = date(d.year, ((d.month - 1) // 3) * 3 + 1, 1)
-    next_quarter = date(d.year + (first_of_quarter.month + 2) // 12, (first_of_quarter.month + 2) % 12 + 1, 1)
-    end = next_quarter - timedelta(days=1)
-    return end if end <= d else first_of_quarter - timedelta(days=1)
+from pipelines.snapshot.quarters import GRACE_DAYS  # noqa: E402  (45 days: metrics.md, "As-of date A")
 
 
 def _ledger(settings, statuses=("accepted", "duplicate")) -> list[tuple[str, object]]:
@@ -114,14 +104,18 @@ def _ledger(settings, statuses=("accepted", "duplicate")) -> list[tuple[str, obj
 
 
 def default_as_of(settings):
-    """A, when none is given: the last quarter end A such that the deliveries received cover A + 45 days
-    (the newest complete delivery is dated on or after A + 45). From the data, never the wall clock."""
-    from datetime import timedelta
+    """A, when none is given: the last quarter end A that the deliveries received cover through 45
+    days later (the newest accepted or re-sent delivery is dated on or after A + 45). From the data,
+    never the wall clock, so the same landing tree gives the same figures on any day."""
+    from pipelines.snapshot import quarters as qt
 
     dates = [as_of for _, as_of in _ledger(settings)]
     if not dates:
         raise IngestionFailed("no delivery has been accepted yet: nothing to build (see htic status)")
-    return quarter_end_on_or_before(max(dates) - timedelta(days=GRACE_DAYS))
+    label = qt.quarter_of(max(dates))
+    while qt.data_cutoff(label) > max(dates):
+        label = qt.previous_quarter(label)
+    return qt.quarter_end(label)
 
 
 def _inputs_fingerprint(settings, as_of) -> str:
@@ -148,7 +142,7 @@ def _record_build(settings, as_of, fingerprint) -> None:
     os.replace(tmp, path)
 
 
-def build_models_as_of(settings, as_of, instance=None, *, reuse: bool = False) -> bool:
+def build_models_as_of(settings, as_of, instance=None, *, reuse: bool = False, log_level: str = "INFO") -> bool:
     """dbt (staging -> linkage -> case histories -> marts -> metrics) as of A, then publish the
     analytics warehouse. With reuse=True, skip it when analytics.duckdb already holds the metrics
     as of A built from exactly the deliveries that A depends on. Returns True when it built."""
@@ -159,7 +153,7 @@ def build_models_as_of(settings, as_of, instance=None, *, reuse: bool = False) -
         path = _builds_file(settings)
         if path.exists() and json.loads(path.read_text()).get(as_of.isoformat()) == fingerprint:
             return False
-    result = build_models(settings, as_of, instance=instance or _instance(settings))
+    result = build_models(settings, as_of, instance=instance or _instance(settings), log_level=log_level)
     if not result.success:
         raise IngestionFailed(f"model build as of {as_of} failed (run {result.run_id}); see the Dagster UI or logs")
     _record_build(settings, as_of, fingerprint)
@@ -177,7 +171,7 @@ def build_as_of(settings, as_of) -> None:
     """For the funder snapshot: load whatever complete deliveries have arrived, then make sure the
     analytics warehouse holds the metrics as of A (rebuilt only if its inputs changed)."""
     ingest(settings, log_level="ERROR")
-    build_models_as_of(settings, as_of, reuse=True)
+    build_models_as_of(settings, as_of, reuse=True, log_level="ERROR")
 
 
 def run_pipeline(settings, as_of=None, *, quiet: bool = False) -> dict:
@@ -187,6 +181,8 @@ def run_pipeline(settings, as_of=None, *, quiet: bool = False) -> dict:
 
     instance = _instance(settings)
     t0 = time.perf_counter()
+    if not quiet:
+        print(f"Ingesting complete deliveries from {settings.landing} ...", flush=True)
     summary = ingest(settings, instance, log_level="ERROR" if quiet else "INFO")
     t_ingest = time.perf_counter() - t0
     a = as_of or default_as_of(settings)
@@ -195,7 +191,7 @@ def run_pipeline(settings, as_of=None, *, quiet: bool = False) -> dict:
 
         print(f"Building every model as of {a} (deliveries with as-of <= {a + timedelta(days=GRACE_DAYS)}) ...",
               flush=True)
-    build_models_as_of(settings, a, instance)
+    build_models_as_of(settings, a, instance, log_level="ERROR" if quiet else "INFO")
     return {"ingest": summary, "as_of": a, "seconds_ingest": t_ingest,
             "seconds_models": time.perf_counter() - t0 - t_ingest, "analytics": str(settings.analytics_db),
             "headline": headline(settings, a)}

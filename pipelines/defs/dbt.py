@@ -121,20 +121,17 @@ def dbt_build_args(as_of: str | date) -> list[str]:
 
 
 def default_as_of(settings: Settings) -> str:
-    """A when none is given: the latest as-of date among accepted deliveries (from the data, never
-    the wall clock)."""
-    import duckdb
+    """A when none is given: the last quarter end that the deliveries cover through 45 days later
+    (one rule for the UI and `htic run`: pipelines.runner.default_as_of)."""
+    from pipelines.runner import IngestionFailed
+    from pipelines.runner import default_as_of as rule
 
     if not settings.restricted_db.exists():
         raise dg.Failure("no restricted store yet: ingest deliveries first (or pass as_of)")
-    con = duckdb.connect(str(settings.restricted_db), read_only=True)
     try:
-        row = con.execute("SELECT max(as_of) FROM raw.deliveries WHERE status = 'accepted'").fetchone()
-    finally:
-        con.close()
-    if not row or row[0] is None:
-        raise dg.Failure("no accepted delivery in the ledger: nothing to model (or pass as_of)")
-    return row[0].isoformat()
+        return rule(settings).isoformat()
+    except IngestionFailed as exc:
+        raise dg.Failure(str(exc)) from exc
 
 
 # --- translator ---------------------------------------------------------------------------------
@@ -236,7 +233,8 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project())
 
 
-def build_models(settings: Settings, as_of: date, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+def build_models(settings: Settings, as_of: date, instance: dg.DagsterInstance | None = None,
+                 log_level: str = "INFO") -> dg.ExecuteInProcessResult:
     """Materialise every dbt asset (models + tests as checks) as of A, then publish, in-process.
 
     Used by `htic run` / `htic snapshot`. Re-parses the project first if it changed on disk.
@@ -249,7 +247,8 @@ def build_models(settings: Settings, as_of: date, instance: dg.DagsterInstance |
         ops={
             DBT_ASSETS_NAME: DbtBuildConfig(as_of=as_of.isoformat(), warehouse=str(settings.warehouse)),
             PUBLISH_ASSET_KEY.path[-1]: PublishConfig(warehouse=str(settings.warehouse)),
-        }
+        },
+        loggers={"console": {"config": {"log_level": log_level}}},
     )
     return dg.materialize(
         [models, publish],

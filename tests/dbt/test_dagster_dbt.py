@@ -141,8 +141,10 @@ def test_default_as_of_comes_from_the_data(modelled, tmp_path):
     settings = get_settings(tmp_path / "wh")
     settings.restricted_dir.mkdir(parents=True)
     shutil.copy(modelled, settings.restricted_db)
-    # the latest accepted delivery (provider-p1 2026-06-30); the rejected 2026-05-10 one is ignored
-    assert dbt_defs.default_as_of(settings) == "2026-06-30"
+    # the latest accepted delivery is provider-p1 2026-06-30 (the rejected 2026-05-10 one is ignored);
+    # A is the last quarter end whose A + 45 days it covers: 2026-03-31 (+45 = 2026-05-15 <= 2026-06-30),
+    # not 2026-06-30 (+45 = 2026-08-14, not yet covered)
+    assert dbt_defs.default_as_of(settings) == "2026-03-31"
 
 
 def test_dbt_env_is_set_for_dbt_and_restored(tmp_path, monkeypatch):
