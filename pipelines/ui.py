@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 
 def add_arguments(parser):
@@ -17,15 +18,17 @@ def run(args) -> int:
     settings = get_settings(args.warehouse, args.landing)
     settings.ensure_dirs()
     env = dict(os.environ)
+    bindir = os.path.dirname(sys.executable)  # the venv's bin: dagster, and the dbt that dagster-dbt runs
     env.update(
+        PATH=bindir + os.pathsep + env.get("PATH", ""),
         DAGSTER_HOME=str(settings.ensure_dagster_home()),
         HTIC_WAREHOUSE=str(settings.warehouse),
         HTIC_LANDING=str(settings.landing),
     )
     print(f"Dagster UI on http://127.0.0.1:{args.port}  (DAGSTER_HOME={env['DAGSTER_HOME']})", flush=True)
     # exec: the UI becomes this process, so Ctrl-C and kill reach it directly.
-    os.execvpe(
-        "dagster",
+    os.execve(
+        os.path.join(bindir, "dagster"),
         ["dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port), "-m", "pipelines.definitions"],
         env,
     )
