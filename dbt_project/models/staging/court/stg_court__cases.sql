@@ -7,49 +7,9 @@
 -- State with no date of its own (e.g. an ACD restored between A and A + 45) comes from the snapshot.
 with
 
-snapshots as (
-    select * from {{ ref('stg_court__snapshots') }}
-),
-
-source as (
-    select r.*, s.snapshot_as_of, s.is_current
-    from {{ source('raw', 'court__cases') }} as r
-    inner join snapshots as s on r._delivery_key = s.delivery_key
-),
-
-current_rows as (
-    select * from source where is_current
-),
-
-rejected_in_current as (
-    select distinct s.court_id, rj.record_key as docket_id
-    from {{ source('raw', 'rejected_rows') }} as rj
-    inner join snapshots as s on rj.delivery_key = s.delivery_key and s.is_current
-    where {{ rejected_table_name('rj.table_name') }} = 'cases'
-      and rj.record_key is not null
-),
-
-kept_from_earlier as (
-    select src.*
-    from source as src
-    inner join rejected_in_current as rj
-        on src.court_id = rj.court_id and src.docket_id = rj.docket_id
-    where not src.is_current
-      and not exists (
-          select 1 from current_rows as c
-          where c.court_id = src.court_id and c.docket_id = src.docket_id
-      )
-    qualify row_number() over (
-        partition by src.court_id, src.docket_id
-        order by src.snapshot_as_of desc, src._version desc
-    ) = 1
-),
-
-state as (
-    select *, false as is_kept_from_earlier_snapshot from current_rows
-    union all by name
-    select *, true as is_kept_from_earlier_snapshot from kept_from_earlier
-),
+-- snapshots, source, current_rows, rejected_in_current, kept_from_earlier, state:
+-- macros/staging/court_snapshot_state.sql
+{{ court_snapshot_state('court__cases', 'cases', 'docket_id') }},
 
 renamed as (
     select

@@ -4,22 +4,11 @@
 -- case row, the docket's other events of its last accepted snapshot fill in what is missing.
 with
 
-snapshots as (
-    select * from {{ ref('stg_court__snapshots') }}
-),
+-- snapshots, source, current_rows: macros/staging/court_snapshot_state.sql
+{{ court_snapshot_rows('court__events') }},
 
 cases as (
     select court_id, docket_id from {{ ref('stg_court__cases') }}
-),
-
-source as (
-    select r.*, s.snapshot_as_of, s.is_current
-    from {{ source('raw', 'court__events') }} as r
-    inner join snapshots as s on r._delivery_key = s.delivery_key
-),
-
-current_rows as (
-    select * from source where is_current
 ),
 
 rejected_in_current as (
