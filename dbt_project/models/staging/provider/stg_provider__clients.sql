@@ -4,17 +4,8 @@
 -- docket_ref_normalized (upper case, no spaces, `CR-` prefix) and standardised names.
 with
 
-source as (
-    select *
-    from {{ source('raw', 'provider__clients') }}
-    where cast(_as_of as date) <= {{ delivery_cutoff_date() }}
-),
-
-latest as (
-    select *
-    from source
-    qualify {{ provider_latest_wins('client_id') }}
-),
+-- source, winners, latest (the versions that count as of A): macros/staging/provider_latest_versions.sql
+{{ provider_latest_versions('provider__clients', 'client_id', drop_deleted_clients=false) }},
 
 renamed as (
     select
@@ -43,5 +34,4 @@ renamed as (
 )
 
 select * from renamed
-where coalesce(upper(record_status), '') <> 'DELETED'
-  and intake_date <= {{ as_of_date() }}
+where intake_date <= {{ as_of_date() }}

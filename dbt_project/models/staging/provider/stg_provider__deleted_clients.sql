@@ -2,17 +2,9 @@
 -- (entered in error): the client and every record of it count nowhere.
 with
 
-source as (
-    select *
-    from {{ source('raw', 'provider__clients') }}
-    where cast(_as_of as date) <= {{ delivery_cutoff_date() }}
-),
-
-latest as (
-    select *
-    from source
-    qualify {{ provider_latest_wins('client_id') }}
-),
+-- source, winners (the winning version per key, DELETED ones included):
+-- macros/staging/provider_latest_versions.sql
+{{ provider_latest_versions('provider__clients', 'client_id', drop_deleted_clients=false) }},
 
 renamed as (
     select
@@ -20,7 +12,7 @@ renamed as (
         cast(client_id as varchar) as client_id,
         cast(updated_at as timestamp) as updated_at,
         _delivery_key
-    from latest
+    from winners
     where upper(record_status) = 'DELETED'
 )
 

@@ -3,17 +3,8 @@
 -- winners and every record of a deleted client dropped; records dated (exit_date) after A dropped.
 with
 
-source as (
-    select *
-    from {{ source('raw', 'provider__exits') }}
-    where cast(_as_of as date) <= {{ delivery_cutoff_date() }}
-),
-
-latest as (
-    select *
-    from source
-    qualify {{ provider_latest_wins('client_id') }}
-),
+-- source, winners, latest (the versions that count as of A): macros/staging/provider_latest_versions.sql
+{{ provider_latest_versions('provider__exits', 'client_id') }},
 
 renamed as (
     select
@@ -32,17 +23,7 @@ renamed as (
         _delivery_key,
         cast(_as_of as date) as _as_of
     from latest
-),
-
-deleted_clients as (
-    select provider_id, client_id from {{ ref('stg_provider__deleted_clients') }}
 )
 
-select renamed.*
-from renamed
-where coalesce(upper(renamed.record_status), '') <> 'DELETED'
-  and renamed.exit_date <= {{ as_of_date() }}
-  and not exists (
-      select 1 from deleted_clients as d
-      where d.provider_id = renamed.provider_id and d.client_id = renamed.client_id
-  )
+select * from renamed
+where exit_date <= {{ as_of_date() }}
