@@ -43,7 +43,7 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "statements": len(files)}
 def env() -> dict:
     e = dict(os.environ)
     e.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{e.get('PATH', '')}",
-             HTIC_PSEUDONYM_SECRET=e.get("HTIC_PSEUDONYM_SECRET", "bench-secret"),
+             HTIC_PSEUDONYM_SECRET=e.get("HTIC_PSEUDONYM_SECRET", "bench-secret-7c1e5a90"),
              DAGSTER_DISABLE_TELEMETRY="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1",
              GX_ANALYTICS_ENABLED="false")
     return e

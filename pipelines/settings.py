@@ -106,14 +106,27 @@ def pseudonym_secret() -> str:
     """
     env = os.environ.get("HTIC_PSEUDONYM_SECRET")
     if env:
-        return env.strip()
+        return _strong(env.strip(), "$HTIC_PSEUDONYM_SECRET")
     path = Path(os.environ.get("HTIC_SECRET_FILE") or REPO_ROOT / ".secrets" / "pseudonym.key")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32) + "\n")
-    return path.read_text().strip()
+    return _strong(path.read_text().strip(), str(path))
+
+
+MIN_SECRET_LENGTH = 16
+
+
+def _strong(secret: str, where: str) -> str:
+    """A short key is guessable, and dbt masks the secret's text wherever it appears in its own
+    output, so a short one (say `x`) would also mangle model names in dbt's logs."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"the pseudonymisation secret from {where} is shorter than {MIN_SECRET_LENGTH} "
+                         "characters; use a long random value (e.g. `python -c 'import secrets; "
+                         "print(secrets.token_hex(32))'`)")
+    return secret
 
 
 def quiet_telemetry() -> None:

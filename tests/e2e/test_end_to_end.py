@@ -44,7 +44,7 @@ def world(tmp_path_factory):
     env = dict(os.environ)
     env.update(
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        HTIC_PSEUDONYM_SECRET="e2e-test-secret",
+        HTIC_PSEUDONYM_SECRET="e2e-test-secret-3c9d1f",
         DAGSTER_DISABLE_TELEMETRY="1",
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DO_NOT_TRACK="1",
