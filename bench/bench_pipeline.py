@@ -30,13 +30,19 @@ print(json.dumps({"seconds": dt, "peak_rss_mb": ru.ru_maxrss / 1024, "rc": p.ret
 DIRECT_SQL = r"""
 import json, sys, time, duckdb
 db, order_file, secret = sys.argv[1], sys.argv[2], sys.argv[3]
-files = json.load(open(order_file))
+steps = json.load(open(order_file))
 con = duckdb.connect(db)
 con.execute("SET VARIABLE htic_pseudonym_secret = '" + secret.replace("'", "''") + "'")
 t0 = time.perf_counter()
-for f in files:
-    con.execute(open(f).read())
-print(json.dumps({"seconds": time.perf_counter() - t0, "statements": len(files)}))
+for path, schema, name in steps:
+    con.execute(open(path).read())
+    # dbt-duckdb builds into <name>__dbt_tmp, then renames: do the same
+    kind = con.execute("select 'VIEW' from duckdb_views() where schema_name = ? and view_name = ? union all "
+                       "select 'TABLE' from duckdb_tables() where schema_name = ? and table_name = ?",
+                       [schema, name + "__dbt_tmp"] * 2).fetchone()
+    if kind:
+        con.execute(f'ALTER {kind[0]} "{schema}"."{name}__dbt_tmp" RENAME TO "{name}"')
+print(json.dumps({"seconds": time.perf_counter() - t0, "statements": len(steps)}))
 """
 
 
@@ -83,7 +89,11 @@ def dbt_overhead(wh: Path, as_of: str) -> tuple[float, float]:
         for (t,) in con.execute("select table_name from information_schema.tables where table_catalog='src' and table_schema='raw'").fetchall():
             con.execute(f'CREATE TABLE raw."{t}" AS SELECT * FROM src.raw."{t}"')
         con.close()
-        a, b = tmp / "a.duckdb", tmp / "b.duckdb"
+        # same file name in two folders: dbt-duckdb names the catalog after the file's stem, and the
+        # compiled SQL refers to it
+        (tmp / "dbt").mkdir()
+        (tmp / "direct").mkdir()
+        a, b = tmp / "dbt" / "restricted.duckdb", tmp / "direct" / "restricted.duckdb"
         shutil.copy(base, a)
         shutil.copy(base, b)
         target = tmp / "target"
@@ -101,19 +111,37 @@ def dbt_overhead(wh: Path, as_of: str) -> tuple[float, float]:
             con.execute(f'CREATE TABLE "{sch}"."{t}" AS SELECT * FROM s."{sch}"."{t}"')
         con.close()
         files = []
-        for res in sorted(results, key=lambda x: (x["timing"][0]["started_at"] if x["timing"] else "")):
-            uid = res["unique_id"]
-            if not uid.startswith("model."):
-                continue
-            hits = list((target / "run").rglob(Path(uid.split(".")[-1] + ".sql").name))
-            if hits:
-                files.append(str(hits[0]))
+        schemas = sorted({r["relation_name"].split(".")[1].strip('"') for r in results
+                          if r.get("relation_name") and r["unique_id"].startswith("model.")})
+        con = duckdb.connect(str(b))
+        for sch in schemas:
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{sch}"')
+        con.close()
+        # dependency order from the manifest (a topological sort of the models dbt ran)
+        manifest = json.loads((target / "manifest.json").read_text())
+        ran = {r["unique_id"] for r in results if r["unique_id"].startswith("model.")}
+        done: set[str] = set()
+
+        def visit(uid: str) -> None:
+            if uid in done or uid not in ran:
+                return
+            done.add(uid)
+            for dep in manifest["nodes"][uid]["depends_on"]["nodes"]:
+                visit(dep)
+            node = manifest["nodes"][uid]
+            compiled = target / "run" / node["package_name"] / node["original_file_path"]
+            if not compiled.exists():
+                raise SystemExit(f"no compiled SQL for {uid} at {compiled}")
+            files.append([str(compiled), node["schema"], node["alias"] or node["name"]])
+
+        for uid in sorted(ran):
+            visit(uid)
         order = tmp / "order.json"
         order.write_text(json.dumps(files))
         out = subprocess.run([sys.executable, "-c", DIRECT_SQL, str(b), str(order), env()["HTIC_PSEUDONYM_SECRET"]],
                              capture_output=True, text=True, env=env())
         if out.returncode != 0:
-            print("  direct SQL failed:", out.stderr[-1500:])
+            print("  direct SQL failed:", out.stderr[-3000:])
             return t_dbt, float("nan")
         return t_dbt, json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
     finally:
