@@ -90,8 +90,13 @@ def test_run_builds_the_analytics_warehouse_as_of_the_last_covered_quarter(world
 
 
 def test_status_lists_the_ledger_without_locking(world, first_run):
-    # hold a read-only connection on the analytics file meanwhile: status must not care
-    out = htic("status", "--warehouse", str(world["warehouse"]), "--landing", str(world["landing"]), env=world["env"]).stdout
+    # hold the restricted store's write lock meanwhile (as a running pipeline does): status must not care
+    writer = duckdb.connect(str(world["warehouse"] / "restricted" / "restricted.duckdb"))
+    try:
+        out = htic("status", "--warehouse", str(world["warehouse"]), "--landing", str(world["landing"]),
+                   env=world["env"]).stdout
+    finally:
+        writer.close()
     for source, as_of in landing_deliveries(world["landing"])[:5]:
         assert source in out and as_of.isoformat() in out
 
