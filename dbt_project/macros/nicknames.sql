@@ -82,3 +82,28 @@
     {%- endfor %}
     ) as t(nickname, formal_name)
 {%- endmacro %}
+
+{#- The CTEs the name comparisons share, over a CTE `source_cte` with squashed name columns
+    `first_sq` and `last_sq`: first_tf / last_tf (how common each name is, for the frequency-weighted
+    exact-name agreement) and name_variants (nickname <-> formal name, and two nicknames of one
+    formal name). Emits `first_tf as (...), last_tf as (...), nicknames as (...), name_variants as (...)`. -#}
+{% macro name_frequency_and_variant_ctes(source_cte) -%}
+first_tf as (
+    select first_sq, count(*) / sum(count(*)) over () as tf from {{ source_cte }} where first_sq is not null group by 1
+),
+
+last_tf as (
+    select last_sq, count(*) / sum(count(*)) over () as tf from {{ source_cte }} where last_sq is not null group by 1
+),
+
+nicknames as (
+    {{ nickname_pairs() }}
+),
+
+name_variants as (
+    select nickname as a, formal_name as b from nicknames
+    union select formal_name, nickname from nicknames
+    union select n1.nickname, n2.nickname from nicknames as n1 join nicknames as n2 using (formal_name)
+    where n1.nickname <> n2.nickname
+)
+{%- endmacro %}

@@ -47,25 +47,7 @@ defendants as (
     inner join {{ ref('int_defendant_persons') }} as p using (court_id, defendant_id)
 ),
 
-first_tf as (
-    select first_sq, count(*) / sum(count(*)) over () as tf from defendants where first_sq is not null group by 1
-),
-
-last_tf as (
-    select last_sq, count(*) / sum(count(*)) over () as tf from defendants where last_sq is not null group by 1
-),
-
-nicknames as (
-    {{ nickname_pairs() }}
-),
-
-name_variants as (
-    -- nickname <-> formal name, and two nicknames of one formal name
-    select nickname as a, formal_name as b from nicknames
-    union select formal_name, nickname from nicknames
-    union select n1.nickname, n2.nickname from nicknames as n1 join nicknames as n2 using (formal_name)
-    where n1.nickname <> n2.nickname
-),
+{{ name_frequency_and_variant_ctes('defendants') }},
 
 blocked as (
     -- same date of birth

@@ -34,24 +34,7 @@ court_person as (
     where is_link
 ),
 
-first_tf as (
-    select first_sq, count(*) / sum(count(*)) over () as tf from clients where first_sq is not null group by 1
-),
-
-last_tf as (
-    select last_sq, count(*) / sum(count(*)) over () as tf from clients where last_sq is not null group by 1
-),
-
-nicknames as (
-    {{ nickname_pairs() }}
-),
-
-name_variants as (
-    select nickname as a, formal_name as b from nicknames
-    union select formal_name, nickname from nicknames
-    union select n1.nickname, n2.nickname from nicknames as n1 join nicknames as n2 using (formal_name)
-    where n1.nickname <> n2.nickname
-),
+{{ name_frequency_and_variant_ctes('clients') }},
 
 blocked as (
     -- pairs of distinct client records sharing the date of birth (also with month and day
