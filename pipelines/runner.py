@@ -61,7 +61,7 @@ def ingest(settings, instance=None, *, deliveries: list[str] | None = None, forc
 def format_summary(s: dict) -> str:
     lines = []
     c = s["counts"]
-    lines.append(f"Deliveries: {c.get('accepted', 0)} accepted, {c.get('rejected', 0)} rejected, "
+    lines.append(f"Deliveries processed by this run: {c.get('accepted', 0)} accepted, {c.get('rejected', 0)} rejected, "
                  f"{c.get('duplicate', 0)} duplicate, {len(s['superseded'])} superseded, "
                  f"{len(s['in_transit'])} in transit")
     for o in s["deliveries"]:
@@ -229,6 +229,7 @@ def headline(settings, as_of) -> list[dict]:
 
 def print_summary(result: dict) -> None:
     print(format_summary(result["ingest"]))
+    print("(the whole ledger: htic status)")
     print(f"As of {result['as_of']}")
     print(f"Models built and analytics warehouse published in {result['seconds_models']:.1f}s: {result['analytics']}")
     if result["headline"]:
