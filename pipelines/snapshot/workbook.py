@@ -1,5 +1,8 @@
 """workbook.xlsx — what a funder opens: a notes sheet, a sheet per goal, a definitions sheet.
 
+Goals, metric titles, definitions and units come from the metric catalogue (`pipelines.catalogue`);
+the Definitions sheet lists every metric of the catalogue, in its order.
+
 Written with xlsxwriter, which stamps its zip members with a fixed date; the document's creation
 time is set to the as-of date, so the same table gives the same bytes.
 """
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines import catalogue
 from pipelines.snapshot import definitions_text as dt
 from pipelines.snapshot.context import SnapshotContext
 from pipelines.snapshot.table import DECIMALS
@@ -79,8 +83,8 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
     r += 1
     ws.write(r, 0, "Sheets", title)
     r += 1
-    for g in dt.GOALS:
-        ws.write(r, 0, g.goal, bold)
+    for g in catalogue.load_goals():
+        ws.write(r, 0, g.label, bold)
         ws.write(r, 1, f"{g.title}. {g.question}", wrap)
         r += 1
     ws.write(r, 0, "Definitions", bold)
@@ -88,9 +92,9 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
 
     # --- one sheet per goal -------------------------------------------------------------------
     table = ctx.table
-    for g in dt.GOALS:
-        ws = wb.add_worksheet(g.goal)
-        ws.write(0, 0, f"{g.goal} {g.title}", title)
+    for g in catalogue.load_goals():
+        ws = wb.add_worksheet(g.label)
+        ws.write(0, 0, f"{g.label} {g.title}", title)
         ws.write(1, 0, g.question, grey)
         ws.set_row(3, 30)
         for c, name in enumerate(GOAL_COLUMNS):
@@ -98,10 +102,10 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
         widths = [30, 44, 12, 9, 22, 20, 11, 11, 11, 11, 12, 11, 18]
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
-        rows = table[table["goal"] == g.goal]
+        rows = table[table["goal"] == g.label]
         # for reading: measures in the spec's order, HTIC before comparison, the overall row first
         order = sorted(range(len(rows)), key=lambda i: (
-            dt.metric_order(rows["metric_id"].iat[i]), rows["population"].iat[i] != "htic", rows["population"].iat[i],
+            catalogue.metric_order(rows["metric_id"].iat[i]), rows["population"].iat[i] != "htic", rows["population"].iat[i],
             rows["cohort"].iat[i], rows["breakdown"].iat[i] != "overall", rows["breakdown"].iat[i],
             rows["breakdown_value"].iat[i]))
         rows = rows.iloc[order]
@@ -109,7 +113,7 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
         for row in rows.itertuples(index=False):
             kind = row.metric_kind
             ws.write_string(r, 0, row.metric_id)
-            ws.write_string(r, 1, dt.metric_text(row.metric_id).title)
+            ws.write_string(r, 1, catalogue.metric(row.metric_id).title)
             ws.write_string(r, 2, row.population)
             ws.write_string(r, 3, row.cohort)
             ws.write_string(r, 4, dt.breakdown_label(row.breakdown))
@@ -140,14 +144,12 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
     for c, (name, w) in enumerate([("Metric id", 32), ("Goal", 6), ("Metric", 44), ("Definition", 110), ("Unit", 10)]):
         ws.write(0, c, name, head)
         ws.set_column(c, c, w, wrap if name == "Definition" else None)
-    ids = sorted(set(table["metric_id"]) | set(dt.SPEC_METRIC_IDS), key=dt.metric_order)
-    for r, mid in enumerate(ids, start=1):
-        t = dt.metric_text(mid)
-        ws.write_string(r, 0, mid)
-        ws.write_string(r, 1, t.goal)
-        ws.write_string(r, 2, t.title)
-        ws.write_string(r, 3, t.definition)
-        ws.write_string(r, 4, t.unit)
+    for r, m in enumerate(catalogue.load_catalogue(), start=1):
+        ws.write_string(r, 0, m.metric_id)
+        ws.write_string(r, 1, m.goal.upper())
+        ws.write_string(r, 2, m.title)
+        ws.write_string(r, 3, m.definition)
+        ws.write_string(r, 4, m.unit)
     ws.freeze_panes(1, 1)
     wb.close()
 
@@ -158,8 +160,8 @@ def read_goal_sheets(path: Path) -> pd.DataFrame:
 
     wb = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
     frames = []
-    for g in dt.GOALS:
-        rows = list(wb[g.goal].iter_rows(min_row=4, values_only=True))
+    for g in catalogue.load_goals():
+        rows = list(wb[g.label].iter_rows(min_row=4, values_only=True))
         if len(rows) > 1 and rows[0][0] == GOAL_COLUMNS[0]:
             frames.append(pd.DataFrame(rows[1:], columns=rows[0]))
     wb.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.snapshot.definitions_text import GOALS, metric_text
+from pipelines.catalogue import load_goals, metric
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -92,10 +92,10 @@ def test_report_renders_offline_with_every_chart(browser, published, artifacts):
     assert all(w > 100 and h > 50 and marks > 5 for w, h, marks in sizes), sizes
 
     text = page.inner_text("body")
-    for g in GOALS:
-        assert f"{g.goal} {g.title}" in text
+    for g in load_goals():
+        assert f"{g.label} {g.title}" in text
     for m in {r["metric_id"] for r in rows}:
-        assert metric_text(m).title in text
+        assert metric(m).title in text
     assert "suppressed*" in text and "is between 1 and 10" in text  # suppressed cells shown, with the footnote
     assert "Comparison (unadjusted)" in text
     # the page forbids every fetch itself
@@ -122,9 +122,9 @@ def test_pdf_has_the_expected_pages(published):
     assert "funder snapshot 2026Q3" in first_lines[0] and "Summary" in pages[0]
     assert first_lines[1].startswith("How to read")
     starts = []
-    for g in GOALS:
-        hits = [i for i, ln in enumerate(first_lines) if ln == f"{g.goal} {g.title}"]
-        assert len(hits) == 1, (g.goal, first_lines)
+    for g in load_goals():
+        hits = [i for i, ln in enumerate(first_lines) if ln == f"{g.label} {g.title}"]
+        assert len(hits) == 1, (g.label, first_lines)
         starts.append(hits[0])
     assert starts == sorted(starts) and starts[0] == 2
     assert first_lines[starts[-1] + 1:].count("Definitions") >= 1
@@ -132,7 +132,7 @@ def test_pdf_has_the_expected_pages(published):
         assert f"page {i}" in p and "as of 2026-09-30" in p
     text = "\n".join(pages)
     for m in {r["metric_id"] for r in rows_of(folder)}:
-        assert metric_text(m).title.split(",")[0] in text
+        assert metric(m).title.split(",")[0] in text
     assert "* suppressed: a count it would reveal is between 1 and 10" in text  # the footnote
     # the charts are in it: one image per chart of the HTML report
     from pypdf import PdfReader

@@ -1,0 +1,141 @@
+"""The report's charts: plain Vega-Lite specs, rendered offline by vl-convert.
+
+SVG for the HTML (inline: no script, no request) and PNG of the same SVG for the PDF. The specs
+are JSON built by hand: Altair's object model cost seconds per report and added nothing here.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass
+
+import pandas as pd
+
+COLORS = {"HTIC": "#1f5fa8", "Comparison (unadjusted)": "#d17a00"}
+POP_LABEL = {"htic": "HTIC", "comparison": "Comparison (unadjusted)"}
+FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+RATE_KINDS = {"rate", "survival"}
+PNG_SCALE = 1.5
+
+
+@dataclass(frozen=True)
+class BreakdownCell:
+    """One group of a breakdown of the chosen cohort, as the chart and the table show it."""
+    breakdown: str  # the breakdown's label ('Court')
+    group: str  # the breakdown value ('bronx')
+    value: float | None
+    lo: float | None
+    hi: float | None
+    hidden: bool  # suppressed, or no cases: no mark, the text instead
+    text: str  # the figure as written ('61.2%', 'suppressed*', 'no cases')
+    interval: str
+    n: str
+
+
+def _axis(kind: str) -> tuple[dict, dict]:
+    """Axis and scale of a figure of this kind (Vega-Lite JSON)."""
+    if kind in RATE_KINDS:
+        return {"format": "%", "title": None}, {"domain": [0, 1]}
+    title = {"duration": "days", "mean": "score (1-5)", "ratio": "clients per place", "count": None}.get(kind)
+    return {"title": title}, {"zero": True}
+
+
+def as_number(v) -> float | None:
+    """A figure as a float; None for a missing one (None or NaN)."""
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+def _config() -> dict:
+    return {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 10, "titleFontSize": 10},
+            "legend": {"labelFontSize": 10}}
+
+
+def trend_spec(rows: pd.DataFrame, kind: str, title: str) -> dict | None:
+    """Overall figure per cohort, HTIC (and comparison where there is one), with 95% intervals;
+    suppressed cohorts marked 's' at the foot of the chart. None with fewer than two cohorts."""
+    o = rows[rows["breakdown"] == "overall"].sort_values(["population", "cohort"])
+    if o["cohort"].nunique() < 2:
+        return None
+    values = [{"cohort": r.cohort, "population": POP_LABEL.get(r.population, r.population), "value": as_number(r.value),
+               "lo": as_number(r.ci_low), "hi": as_number(r.ci_high), "suppressed": bool(r.suppressed)}
+              for r in o.itertuples(index=False)]
+    pops = [p for p in COLORS if any(v["population"] == p for v in values)]
+    color = {"field": "population", "type": "nominal", "scale": {"domain": pops, "range": [COLORS[p] for p in pops]},
+             "legend": {"title": None, "orient": "top"} if len(pops) > 1 else None}
+    axis, scale = _axis(kind)
+    cohorts = sorted({v["cohort"] for v in values})
+    x_axis = {"labelAngle": -45}
+    if len(cohorts) > 16:  # many quarters: label the first quarter of each year only
+        x_axis["values"] = [c for c in cohorts if not c[4:] or c.endswith("Q1")] or cohorts[::4]
+    x = {"field": "cohort", "type": "ordinal", "title": None, "sort": cohorts, "axis": x_axis}
+    layers = []
+    if any(v["lo"] is not None for v in values):
+        layers.append({"transform": [{"filter": "!datum.suppressed && isValid(datum.lo) && isValid(datum.hi)"}],
+                       "mark": {"type": "rule", "strokeWidth": 2, "opacity": 0.5},
+                       "encoding": {"x": x, "y": {"field": "lo", "type": "quantitative", "axis": axis, "scale": scale},
+                                    "y2": {"field": "hi"}, "color": color}})
+    layers.append({"transform": [{"filter": "!datum.suppressed && isValid(datum.value)"}],
+                   "mark": {"type": "line", "point": True, "strokeWidth": 1.5},
+                   "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "axis": axis, "scale": scale},
+                                "color": color}})
+    if any(v["suppressed"] for v in values):
+        layers.append({"transform": [{"filter": "datum.suppressed"}],
+                       "mark": {"type": "text", "baseline": "bottom", "dy": -2, "fontSize": 10},
+                       "encoding": {"x": x, "y": {"datum": 0, "type": "quantitative", "scale": scale},
+                                    "text": {"value": "s"}, "color": color}})
+    return {"width": 560, "height": 170, "title": {"text": title, "anchor": "start", "fontSize": 12},
+            "data": {"values": values}, "layer": layers, "config": _config()}
+
+
+def breakdown_spec(cells: list[BreakdownCell], kind: str, title: str, cohort: str) -> dict:
+    """One panel per breakdown: figure and interval per group; hidden groups written as such."""
+    values = [{"breakdown": c.breakdown, "group": f"{c.breakdown}|{c.group}", "value": c.value, "lo": c.lo,
+               "hi": c.hi, "hidden": c.hidden, "label": c.text} for c in cells]
+    axis, scale = _axis(kind)
+    # groups keyed by breakdown, so each panel keeps its own breakdown-value order ('UNKNOWN' is in several)
+    order = [v["group"] for v in values]
+    y = {"field": "group", "type": "nominal", "title": None, "sort": order,
+         "axis": {"labelExpr": "slice(datum.label, indexof(datum.label, '|') + 1)"}}
+    xv = {"field": "value", "type": "quantitative", "axis": axis, "scale": scale}
+    layers = []
+    if any(v["lo"] is not None for v in values):
+        layers.append({"transform": [{"filter": "!datum.hidden && isValid(datum.lo) && isValid(datum.hi)"}],
+                       "mark": {"type": "rule", "color": "#1f5fa8", "opacity": 0.5, "strokeWidth": 2},
+                       "encoding": {"y": y, "x": {"field": "lo", "type": "quantitative", "axis": axis, "scale": scale},
+                                    "x2": {"field": "hi"}}})
+    mark = ({"type": "point", "filled": True, "color": "#1f5fa8", "size": 40}
+            if kind in RATE_KINDS or kind in ("duration", "mean") else {"type": "bar", "color": "#1f5fa8"})
+    layers.append({"transform": [{"filter": "!datum.hidden"}], "mark": mark, "encoding": {"y": y, "x": xv}})
+    if any(v["hidden"] for v in values):
+        layers.append({"transform": [{"filter": "datum.hidden"}],
+                       "mark": {"type": "text", "align": "left", "dx": 2, "fontSize": 10, "color": "#7a7a7a",
+                                "fontStyle": "italic"},
+                       "encoding": {"y": y, "x": {"datum": 0, "type": "quantitative", "scale": scale},
+                                    "text": {"field": "label"}}})
+    return {"title": {"text": f"{title} - by group, cohort {cohort} (HTIC)", "anchor": "start", "fontSize": 12},
+            "data": {"values": values},
+            "facet": {"row": {"field": "breakdown", "type": "nominal", "title": None, "sort": None,
+                              "header": {"labelAngle": 0, "labelAlign": "left", "labelAnchor": "start",
+                                         "labelOrient": "top", "labelFontWeight": "bold", "labelFontSize": 11}}},
+            "spec": {"width": 460, "height": {"step": 14}, "layer": layers},
+            "resolve": {"scale": {"y": "independent"}}, "spacing": 6, "config": _config()}
+
+
+def to_svg(spec: dict) -> str:
+    """The chart as SVG without an XML prolog (the xmlns stays: a namespace name, not a request)."""
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(spec)
+    if svg.startswith("<?xml"):
+        svg = svg[svg.index("?>") + 2:]
+    return svg
+
+
+def to_png(svg: str) -> tuple[bytes, int, int]:
+    """The SVG as PNG at PNG_SCALE, with its width and height in pixels."""
+    import vl_convert as vlc
+
+    png = vlc.svg_to_png(svg, scale=PNG_SCALE)
+    width, height = struct.unpack(">II", png[16:24])
+    return png, width, height

@@ -1,0 +1,125 @@
+"""report.pdf from the report model (the same one report.html shows), written by ReportLab.
+
+Page 1: title and summary; page 2: how to read; then each goal from a new page; then the
+definitions. Charts are the HTML's SVGs as PNG. `invariant=1` fixes the creation date and
+document id, so the same model gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+
+from pipelines.snapshot import charts
+from pipelines.snapshot.sections import FOOTNOTE, Report
+
+
+def render_pdf(report: Report, path: Path) -> int:
+    """Write the PDF; return its page count."""
+    from reportlab import rl_config
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+                                    TableStyle)
+
+    e = html.escape  # Paragraph text is ReportLab's XML-like markup
+    ss = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=ss["BodyText"], fontName="Helvetica", fontSize=9.5, leading=12.5)
+    small = ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#555555"))
+    h1 = ParagraphStyle("h1", parent=ss["Title"], fontName="Helvetica-Bold", fontSize=20, leading=24, alignment=0)
+    h2 = ParagraphStyle("h2", parent=ss["Heading2"], fontName="Helvetica-Bold", fontSize=15, leading=18,
+                        textColor=colors.HexColor("#1f5fa8"))
+    h3 = ParagraphStyle("h3", parent=ss["Heading3"], fontName="Helvetica-Bold", fontSize=11, leading=14,
+                        spaceBefore=8, spaceAfter=2)
+    big = ParagraphStyle("big", parent=body, fontName="Helvetica-Bold", fontSize=13, leading=16,
+                         textColor=colors.HexColor("#1f5fa8"))
+    width = A4[0] - 36 * mm
+    grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c9d3e0")),
+                       ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf4")),
+                       ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5), ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
+                       ("VALIGN", (0, 0), (-1, -1), "TOP")])
+
+    def image(svg: str, max_w: float):
+        png, w_px, h_px = charts.to_png(svg)
+        w = min(max_w, w_px / charts.PNG_SCALE * 0.75)
+        h = w * h_px / w_px
+        max_h = A4[1] - 70 * mm
+        if h > max_h:
+            w, h = w * max_h / h, max_h
+        return Image(io.BytesIO(png), width=w, height=h)
+
+    r = report
+    story = []
+    story.append(Paragraph(e(r.title), h1))
+    story.append(Paragraph(f"Human Trafficking Intervention Courts, New York. Figures as of <b>{r.as_of.isoformat()}</b>, "
+                           f"from the complete data deliveries dated up to {r.cutoff.isoformat()} ({r.n_deliveries} "
+                           f"deliveries). Metric definitions: {e(r.spec_version)}.", body))
+    if r.revises:
+        story.append(Paragraph(f"<b>Revision {r.revision}</b> of {e(r.revises)}, correcting: "
+                               f"{e(r.revision_reason or '')}. The earlier version stays published unchanged.", body))
+    story.append(Spacer(1, 6 * mm))
+    story.append(Paragraph("Summary", h2))
+    rows = [["Goal", "Headline measure", "Cohort", "Figure", "95% interval", "n"]]
+    for row in r.summary:
+        m, h = row.measure, row.headline
+        rows.append([Paragraph(f"{row.goal.label} {e(row.goal.title)}", small),
+                     Paragraph(e(m.title) if m else "", small), Paragraph(e(h.cohort), small) if h else "",
+                     h.text if h else "no figures", h.interval if h else "", h.n if h else ""])
+    t = Table(rows, colWidths=[44 * mm, 48 * mm, 26 * mm, 18 * mm, 24 * mm, 14 * mm], repeatRows=1)
+    t.setStyle(grid)
+    story += [t, Spacer(1, 3 * mm), Paragraph(e(FOOTNOTE), small)]
+    story.append(Spacer(1, 6 * mm))
+    story.append(Paragraph("Contents: how to read these figures (page 2); one section per goal, G1 to G9, each starting "
+                           "on a new page; definitions of every measure at the end.", body))
+    story.append(PageBreak())
+    story.append(Paragraph("How to read these figures", h2))
+    for k, v in r.reading_notes:
+        story.append(Paragraph(f"<b>{e(k)}.</b> {e(v)}", body))
+        story.append(Spacer(1, 2 * mm))
+    for s in r.goals:
+        story.append(PageBreak())
+        story.append(Paragraph(f"{s.goal.label} {e(s.goal.title)}", h2))
+        story.append(Paragraph(f"<i>{e(s.goal.question)}</i>", body))
+        if not s.metrics:
+            story.append(Paragraph("No figures for this goal as of this date.", body))
+        for m in s.metrics:
+            head = [Paragraph(e(m.title), h3), Paragraph(e(m.definition), small)]
+            for h in m.headlines:
+                extra = (f"  95% interval {h.interval}" if h.interval else "") + (f"; n = {h.n}" if h.n else "")
+                head.append(Paragraph(f"{e(h.population)}, cohort {e(h.cohort)}: {e(h.text)}"
+                                      f"<font size=8 color='#555555'>{e(extra)}</font>", big))
+            if "trend" in m.svgs:
+                head.append(image(m.svgs["trend"], width))
+            story.append(KeepTogether(head))
+            if "breakdown" in m.svgs:
+                story.append(image(m.svgs["breakdown"], width * 0.85))
+            for n in m.notes:
+                story.append(Paragraph(e(n), small))
+    story.append(PageBreak())
+    story.append(Paragraph("Definitions", h2))
+    rows = [["Measure", "Goal", "In plain words"]]
+    for d in r.definitions:
+        rows.append([Paragraph(f"{e(d.title)}<br/><font size=7>{e(d.metric_id)}</font>", small), d.goal_label,
+                     Paragraph(e(d.definition), small)])
+    t = Table(rows, colWidths=[50 * mm, 12 * mm, width - 62 * mm], repeatRows=1)
+    t.setStyle(grid)
+    story.append(t)
+
+    def footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(18 * mm, 10 * mm, f"{r.title} - as of {r.as_of.isoformat()}")
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"page {doc.page}")
+        canvas.restoreState()
+
+    rl_config.useA85 = 0  # binary streams: smaller and much faster than ASCII85 in pure Python
+    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                            bottomMargin=18 * mm, title=r.title, author="htic-eval",
+                            subject=f"Figures as of {r.as_of.isoformat()}", creator="htic-eval",
+                            producer="htic-eval (ReportLab)", invariant=1)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return doc.page
