@@ -176,3 +176,7 @@ def markdown_table() -> str:
         lines.append(f"| `{m.metric_id}` | {goals[m.goal].label} | {m.metric_kind} | {m.unit} | "
                      f"{'yes' if m.counts_people else 'no'} | {m.title} |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # docs/metrics.md's table: python -m pipelines.catalogue
+    print(markdown_table(), end="")
