@@ -54,9 +54,10 @@ def render_pdf(report: Report, path: Path) -> int:
     r = report
     story = []
     story.append(Paragraph(e(r.title), h1))
-    story.append(Paragraph(f"Human Trafficking Intervention Courts, New York. Figures as of <b>{r.as_of.isoformat()}</b>, "
-                           f"from the complete data deliveries dated up to {r.cutoff.isoformat()} ({r.n_deliveries} "
-                           f"deliveries). Metric definitions: {e(r.spec_version)}.", body))
+    story.append(Paragraph(f"Human Trafficking Intervention Courts, New York. Figures as of "
+                           f"<b>{r.as_of.isoformat()}</b>, from the complete data deliveries dated up to "
+                           f"{r.cutoff.isoformat()} ({r.n_deliveries} deliveries). Metric definitions: "
+                           f"{e(r.spec_version)}.", body))
     if r.revises:
         story.append(Paragraph(f"<b>Revision {r.revision}</b> of {e(r.revises)}, correcting: "
                                f"{e(r.revision_reason or '')}. The earlier version stays published unchanged.", body))
@@ -72,8 +73,8 @@ def render_pdf(report: Report, path: Path) -> int:
     t.setStyle(grid)
     story += [t, Spacer(1, 3 * mm), Paragraph(e(FOOTNOTE), small)]
     story.append(Spacer(1, 6 * mm))
-    story.append(Paragraph("Contents: how to read these figures (page 2); one section per goal, G1 to G9, each starting "
-                           "on a new page; definitions of every measure at the end.", body))
+    story.append(Paragraph("Contents: how to read these figures (page 2); one section per goal, G1 to G9, each "
+                           "starting on a new page; definitions of every measure at the end.", body))
     story.append(PageBreak())
     story.append(Paragraph("How to read these figures", h2))
     for k, v in r.reading_notes:

@@ -172,7 +172,8 @@ def breakdown_cells(rows: pd.DataFrame, kind: str) -> tuple[str | None, list[cha
         v = charts.as_number(r.value)
         text = SUPPRESSED_MARK if r.suppressed else (fmt_value(v, kind) if v is not None else "no cases")
         out.append(charts.BreakdownCell(
-            breakdown=r.blabel, group=r.breakdown_value, value=v, lo=charts.as_number(r.ci_low), hi=charts.as_number(r.ci_high),
+            breakdown=r.blabel, group=r.breakdown_value, value=v,
+            lo=charts.as_number(r.ci_low), hi=charts.as_number(r.ci_high),
             hidden=bool(r.suppressed) or v is None, text=text,
             interval="" if r.suppressed else fmt_interval(r.ci_low, r.ci_high, kind),
             n="" if r.suppressed else fmt_count(r.denominator)))

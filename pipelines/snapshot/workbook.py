@@ -105,7 +105,8 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
         rows = table[table["goal"] == g.label]
         # for reading: measures in the spec's order, HTIC before comparison, the overall row first
         order = sorted(range(len(rows)), key=lambda i: (
-            catalogue.metric_order(rows["metric_id"].iat[i]), rows["population"].iat[i] != "htic", rows["population"].iat[i],
+            catalogue.metric_order(rows["metric_id"].iat[i]), rows["population"].iat[i] != "htic",
+            rows["population"].iat[i],
             rows["cohort"].iat[i], rows["breakdown"].iat[i] != "overall", rows["breakdown"].iat[i],
             rows["breakdown_value"].iat[i]))
         rows = rows.iloc[order]
