@@ -25,11 +25,7 @@ def ids() -> list[str]:
 
 def families() -> set[str]:
     """Names that stand for several ids: `g4_rearrest_any` for its _6m/_12m/_24m windows."""
-    out = set()
-    for mid in ids():
-        parts = mid.split("_")
-        out |= {"_".join(parts[:i]) for i in range(2, len(parts))}
-    return out - set(ids())
+    return {re.sub(r"_(?:\d+m|p75)$", "", mid) for mid in ids()} - set(ids())
 
 
 def test_the_seeds_read_back_as_written():
