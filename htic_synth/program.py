@@ -19,7 +19,6 @@ PROVIDERS_SPEC = TABLE_SPECS["program__providers"]
 
 @dataclass(frozen=True)
 class Court:
-    idx: int
     id: str
     name: str
     county: str  # as courts.csv names it
@@ -57,9 +56,9 @@ class Programme:
     def __init__(self, schedule: Schedule, scale: float):
         self.scale = scale
         self.courts: dict[str, Court] = {}
-        for i, (cid, name, county, dcounty, code, start, weight) in enumerate(W.COURTS):
+        for cid, name, county, dcounty, code, start, weight in W.COURTS:
             scope = date(start.year - 3, start.month, start.day)
-            self.courts[cid] = Court(idx=i, id=cid, name=name, county=county, dcounty=dcounty, code=code,
+            self.courts[cid] = Court(id=cid, name=name, county=county, dcounty=dcounty, code=code,
                                      start=start.toordinal(), scope=scope.toordinal(), weight=weight,
                                      start_date=start)
         self.court_list = list(self.courts.values())

@@ -1,9 +1,9 @@
 """The extract contract (docs/shared spec `extracts.md`) as data: every table, column and type.
 
 Everything the reader needs to read a delivery without sniffing: file name, delimiter, the
-declared columns and their types, the key, and the entity column derived from the folder name.
-Validation rules (code lists, dates, references) live in the Great Expectations suites under
-`expectations/`; this module only says what a file must look like to be read at all.
+declared columns and their types, the key, and the entity column derived from the folder name;
+and the code lists of coded columns (`CODE_LISTS`). Validation rules (codes, dates, references)
+live in the Great Expectations suites under `expectations/`.
 """
 
 from __future__ import annotations
