@@ -7,8 +7,9 @@ Two passes, both streaming (memory does not grow with `scale`):
    into `truth/` (truth), their court cases with dated versions and events into one temp JSON-lines
    file per court (court), and their provider records with dated versions into one per provider
    (providers).
-2. The program tables are written; each court's temp file is replayed once into every monthly
-   snapshot; each provider's is routed to its deliveries by `updated_at`; then the truth JSON files.
+2. The program tables are written (program); each court's temp file is replayed once into every
+   monthly snapshot (court_snapshots); each provider's is routed to its deliveries by `updated_at`
+   (provider_deliveries); then the truth JSON files.
 
 Every random draw of pass 1 comes from one generator seeded with `seed`, in the order the people
 are simulated; each provider's deliveries in pass 2 draw from their own (`<seed>-deliver-<id>`).
@@ -22,10 +23,12 @@ import shutil
 import tempfile
 from datetime import date
 
-from .court import CourtCases, write_court
+from .court import CourtCases
+from .court_snapshots import write_court
 from .people import People
 from .program import Programme, write_program
-from .providers import Services, write_provider
+from .provider_deliveries import write_provider
+from .providers import Services
 from .schedule import Schedule
 from .state import StateIds, StateSnapshots
 from .truth import TRUTH_FILES, Quirks, TruthWriter, params, write_json_files
