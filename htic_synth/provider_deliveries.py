@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from . import world as W
 from .program import Provider
 from .providers import DATE_IDX, SPECS
-from .truth import MAX_QUIRK_EXAMPLES, Quirks
+from .truth import Quirks
 from .writers import (JsonRows, TextOut, cell_text, delivery_folder, hms, iso, mdy, sha256_file, write_control,
                       write_workbook)
 
@@ -40,7 +40,6 @@ def write_provider(out: str, tmp: str, seed: int, p: Provider, quirks: Quirks) -
                 ws[s.name] = TextOut(os.path.join(folder, s.file_name), s.column_names, crlf=spec["crlf"],
                                      bom=spec["bom"])
         writers.append((o, folder, ws))
-    n_resent = 0
     with open(os.path.join(tmp, f"provider-{p.id}.jsonl")) as f:
         for line in f:
             table, key, versions = json.loads(line)
@@ -54,12 +53,8 @@ def write_provider(out: str, tmp: str, seed: int, p: Provider, quirks: Quirks) -
                 if (k + 1 < len(dates) and (k + 1) not in sent
                         and rng.random() < W.P_RESEND_RECORD * (0.1 if k == 0 else 1.0)):
                     extra.append((k + 1, v))
-                    n_resent += 1
-                    if n_resent <= MAX_QUIRK_EXAMPLES:
-                        quirks.add("record_resent", source=f"provider-{p.id}", table=table, key=key,
-                                    as_of=iso(dates[k + 1]), first_as_of=iso(dates[k]))
-                    else:
-                        quirks.q["record_resent"]["count"] += 1
+                    quirks.add("record_resent", source=f"provider-{p.id}", table=table, key=key,
+                               as_of=iso(dates[k + 1]), first_as_of=iso(dates[k]))
             for k, v in sorted(list(sent.items()) + extra):
                 row = render_row(rng, p, table, v)
                 writers[k][2][table].row(row)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .program import Court
+
 
 @dataclass(slots=True)
 class Arrest:
@@ -19,7 +21,7 @@ class Arrest:
 
 @dataclass(slots=True)
 class Case:
-    court: object  # program.Court
+    court: Court
     docket: str
     defendant: str
     arrest: Arrest
@@ -66,7 +68,7 @@ class Person:
     ident: dict  # names.new_identity()
     dob: int
     nysid: str | None
-    home: object | None  # program.Court of the first case; None for community clients
+    home: Court | None  # the court of the first case; None for community clients
     defendants: dict = field(default_factory=dict)  # court_id -> defendant_id
     cases: list[Case] = field(default_factory=list)
     clients: list[Client] = field(default_factory=list)
