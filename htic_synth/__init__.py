@@ -15,7 +15,7 @@ DEFAULT_END = date(2026, 11, 30)
 def generate(out, truth=None, seed: int = DEFAULT_SEED, scale: float = 1.0, end: date = DEFAULT_END,
              dsa_start: date | None = None) -> dict:
     """Generate a world; returns a summary dict (files, rows, bytes, rows_by_source, ...)."""
-    from .engine import generate as _generate
+    from .orchestrator import generate as _generate
 
     return _generate(out, truth=truth, seed=seed, scale=scale, end=end, dsa_start=dsa_start)
 

@@ -1,4 +1,4 @@
-"""The fixed shape of the synthetic world: courts, providers, code lists, planted parameters.
+"""The fixed shape of the synthetic world: courts, providers, charges, volumes, planted parameters.
 
 Everything a run can vary (seed, scale, end date, DSA start) is an argument of `generate()`;
 everything here is constant, and is copied into `truth/params.json` / `truth/effects.json`.
@@ -56,27 +56,16 @@ CLOSING_PROVIDER = "crossroads"  # its contract ends mid-way through the DSA win
 EXPANDING_PROVIDER = ("anchor", "monroe")  # starts serving a further court later in the window
 RESENT_PROVIDER = "haven"  # one delivery re-sent, byte-identical, under a new as-of date
 REMOVED_DOCKET_COURT = "queens"  # one docket removed upstream
+COURT_STYLE = {  # court_id: (bom, crlf, updated_at separator) — varied, deterministic
+    "queens": (True, False, "T"), "brooklyn": (False, True, " "), "manhattan": (True, True, "T"),
+    "bronx": (False, False, "mixed"), "richmond": (False, True, "T"), "nassau": (False, False, " "),
+    "suffolk": (True, False, "T"), "westchester": (False, True, " "), "erie": (False, False, "T"),
+    "monroe": (True, True, " "), "onondaga": (False, False, "mixed"), "albany": (False, True, "T"),
+}
 
 # --------------------------------------------------------------------------------------------
-# Code lists (extracts.md)
-SEX = ["F", "M", "X", "U"]
-GENDER = ["WOMAN", "MAN", "TRANS_WOMAN", "TRANS_MAN", "NONBINARY", "UNKNOWN"]
-RACE = ["ASIAN", "BLACK", "WHITE", "AMERICAN_INDIAN", "PACIFIC_ISLANDER", "OTHER", "UNKNOWN"]
-ETHNICITY = ["HISPANIC", "NOT_HISPANIC", "UNKNOWN"]
-DISPOSITIONS = ["ACD", "DISMISSED", "PLEA_VIOLATION", "PLEA_MISDEMEANOR", "CONVICTED", "ACQUITTED",
-                "TRANSFERRED", "ABATED"]
-EVENT_TYPES = ["ARRAIGNMENT", "ADJOURNMENT", "COMPLIANCE_REVIEW", "WARRANT_ISSUED", "WARRANT_VACATED",
-               "DISPOSITION", "RESTORED", "SEALED"]
-DOMAINS = ["TRAUMA", "SUBSTANCE_USE", "MENTAL_HEALTH", "HOUSING", "IMMIGRATION", "EMPLOYMENT", "MEDICAL",
-           "TRAFFICKING_INDICATORS"]
-LEVELS = ["NONE", "LOW", "MODERATE", "HIGH"]
-REFERRAL_DOMAINS = DOMAINS + ["LEGAL"]
-REFERRAL_STATUS = ["MADE", "CONNECTED", "DECLINED", "UNREACHABLE"]
-SESSION_TYPES = ["INDIVIDUAL_COUNSELING", "GROUP", "CASE_MANAGEMENT", "OTHER"]
-SESSION_STATUS = ["ATTENDED", "NO_SHOW", "CANCELLED"]
-EXIT_REASONS = ["MANDATE_COMPLETE", "VOLUNTARY_COMPLETE", "DISENGAGED", "TRANSFERRED", "PROVIDER_CLOSED", "OTHER"]
-REFERRAL_SOURCES = ["COURT_MANDATE", "SELF", "OUTREACH", "OTHER_AGENCY"]
-PROSTITUTION_CHARGES = ["PL 230.00", "PL 230.03", "PL 240.37", "ED 6512"]
+# Charges. The code lists themselves are the extract contract's (pipelines.ingestion.spec.CODE_LISTS).
+PROSTITUTION_LEVEL = {"PL 230.00": "M", "PL 230.03": "M", "PL 240.37": "V", "ED 6512": "F"}  # charge -> offence level
 PL24037_REPEAL = date(2021, 2, 2)
 # other offenses (charge, offense level)
 OTHER_CHARGES = [("PL 155.25", "M"), ("PL 220.03", "M"), ("PL 120.00", "M"), ("PL 140.05", "V"),

@@ -1,9 +1,9 @@
 """The extract contract (docs/shared spec `extracts.md`) as data: every table, column and type.
 
 Everything the reader needs to read a delivery without sniffing: file name, delimiter, the
-declared columns and their types, the key, and the entity column derived from the folder name.
-Validation rules (code lists, dates, references) live in the Great Expectations suites under
-`expectations/`; this module only says what a file must look like to be read at all.
+declared columns and their types, the key, and the entity column derived from the folder name;
+and the code lists of coded columns (`CODE_LISTS`). Validation rules (codes, dates, references)
+live in the Great Expectations suites under `expectations/`.
 """
 
 from __future__ import annotations
@@ -162,3 +162,33 @@ def raw_table_ddl(spec: TableSpec) -> str:
     cols += [f'"{c}" {DUCKDB_TYPE[t]}' for c, t in spec.columns]
     cols += [f'"{c}" {t}' for c, t in LINEAGE_COLUMNS]
     return f"CREATE TABLE IF NOT EXISTS raw.{spec.table} ({', '.join(cols)})"
+
+
+# Code lists (extracts.md): the values a coded column may hold, in the contract's order.
+CODE_LISTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("court__defendants", "sex"): ("F", "M", "X", "U"),
+    ("court__defendants", "gender_identity"): ("WOMAN", "MAN", "TRANS_WOMAN", "TRANS_MAN", "NONBINARY", "UNKNOWN"),
+    ("court__defendants", "race"): ("ASIAN", "BLACK", "WHITE", "AMERICAN_INDIAN", "PACIFIC_ISLANDER", "OTHER",
+                                    "UNKNOWN"),
+    ("court__defendants", "ethnicity"): ("HISPANIC", "NOT_HISPANIC", "UNKNOWN"),
+    ("court__cases", "disposition"): ("ACD", "DISMISSED", "PLEA_VIOLATION", "PLEA_MISDEMEANOR", "CONVICTED",
+                                      "ACQUITTED", "TRANSFERRED", "ABATED"),
+    ("court__cases", "sealed"): ("Y", "N"),
+    ("court__events", "event_type"): ("ARRAIGNMENT", "ADJOURNMENT", "COMPLIANCE_REVIEW", "WARRANT_ISSUED",
+                                      "WARRANT_VACATED", "DISPOSITION", "RESTORED", "SEALED"),
+    ("provider__clients", "referral_source"): ("COURT_MANDATE", "SELF", "OUTREACH", "OTHER_AGENCY"),
+    ("provider__assessments", "domain"): ("TRAUMA", "SUBSTANCE_USE", "MENTAL_HEALTH", "HOUSING", "IMMIGRATION",
+                                          "EMPLOYMENT", "MEDICAL", "TRAFFICKING_INDICATORS"),
+    ("provider__assessments", "level"): ("NONE", "LOW", "MODERATE", "HIGH"),
+    ("provider__sessions", "session_type"): ("INDIVIDUAL_COUNSELING", "GROUP", "CASE_MANAGEMENT", "OTHER"),
+    ("provider__sessions", "status"): ("ATTENDED", "NO_SHOW", "CANCELLED"),
+    ("provider__sessions", "mandate_credit"): ("Y", "N"),
+    ("provider__referrals", "domain"): ("TRAUMA", "SUBSTANCE_USE", "MENTAL_HEALTH", "HOUSING", "IMMIGRATION",
+                                        "EMPLOYMENT", "MEDICAL", "TRAFFICKING_INDICATORS", "LEGAL"),
+    ("provider__referrals", "status"): ("MADE", "CONNECTED", "DECLINED", "UNREACHABLE"),
+    ("provider__exits", "exit_reason"): ("MANDATE_COMPLETE", "VOLUNTARY_COMPLETE", "DISENGAGED", "TRANSFERRED",
+                                         "PROVIDER_CLOSED", "OTHER"),
+    ("provider__exits", "survey_would_recommend"): ("Y", "N"),
+    ("dcjs__arrests", "offense_level"): ("F", "M", "V", "I"),
+    **{(t, "record_status"): ("ACTIVE", "DELETED") for t in SOURCE_TABLES["provider"]},
+}

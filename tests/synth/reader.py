@@ -1,7 +1,8 @@
-"""An independent reader of a landing tree, written from docs/extracts.md alone.
+"""An independent reader of a landing tree, written from the extract contract alone.
 
-It uses only the csv module, hashlib and openpyxl: nothing from htic_synth, so that a test passes
-only if the generator's files follow the spec, not merely agree with the generator's own idea of it.
+It uses only the csv module, hashlib, openpyxl and the contract as data (`pipelines.ingestion.spec`:
+tables, columns, types, code lists): nothing from htic_synth, so that a test passes only if the
+generator's files follow the spec, not merely agree with the generator's own idea of it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import date, datetime
 
 import openpyxl
 
+from pipelines.ingestion.spec import CODE_LISTS, DATE, SOURCE_TABLES, TABLE_SPECS
+
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SOURCE = re.compile(r"^(program|dcjs|court-[a-z0-9-]+|provider-[a-z0-9-]+)$")
 DOCKET = re.compile(r"^CR-\d{6}-\d{2}[A-Z]{2}$")
@@ -24,56 +27,22 @@ MDY_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
 YMD = re.compile(r"^\d{8}$")
 
-PROGRAM = {
-    "courts.csv": ["court_id", "court_name", "county", "htic_start_date", "htic_end_date"],
-    "providers.csv": ["provider_id", "provider_name", "court_id", "contract_start", "contract_end", "capacity"],
-}
-COURT = {
-    "defendants.csv": ["defendant_id", "nysid", "last_name", "first_name", "dob", "sex", "gender_identity", "race",
-                       "ethnicity", "primary_language"],
-    "cases.csv": ["docket_id", "defendant_id", "arrest_id", "arrest_date", "arraignment_date", "top_charge",
-                  "htic_referral_date", "mandate_sessions", "disposition_date", "disposition", "sealed",
-                  "sealed_date", "updated_at"],
-    "events.csv": ["docket_id", "event_seq", "event_date", "event_type"],
-}
-PROVIDER = {
-    "clients": ["client_id", "docket_ref", "court_id", "first_name", "last_name", "dob", "intake_date",
-                "referral_source", "updated_at", "record_status"],
-    "assessments": ["assessment_id", "client_id", "assessment_date", "domain", "level", "updated_at",
-                    "record_status"],
-    "sessions": ["session_id", "client_id", "session_date", "session_type", "status", "mandate_credit", "minutes",
-                 "updated_at", "record_status"],
-    "referrals": ["referral_id", "client_id", "referral_date", "domain", "partner", "status", "status_date",
-                  "updated_at", "record_status"],
-    "exits": ["client_id", "exit_date", "exit_reason", "survey_helpfulness", "survey_would_recommend",
-              "updated_at", "record_status"],
-}
-DCJS = ["NYSID", "ARREST_ID", "ARREST_DATE", "ARREST_COUNTY", "TOP_CHARGE", "OFFENSE_LEVEL"]
-PROVIDER_DATES = {"clients": ["dob", "intake_date"], "assessments": ["assessment_date"],
-                  "sessions": ["session_date"], "referrals": ["referral_date", "status_date"], "exits": ["exit_date"]}
+# The extract contract's tables, columns, date columns and code lists (pipelines.ingestion.spec).
+PROGRAM = {TABLE_SPECS[t].file_name: TABLE_SPECS[t].column_names for t in SOURCE_TABLES["program"]}
+COURT = {TABLE_SPECS[t].file_name: TABLE_SPECS[t].column_names for t in SOURCE_TABLES["court"]}
+PROVIDER = {TABLE_SPECS[t].name: TABLE_SPECS[t].column_names for t in SOURCE_TABLES["provider"]}  # sheet names
+_DCJS = TABLE_SPECS["dcjs__arrests"]
+DCJS = [c.upper() for c in _DCJS.column_names] if _DCJS.upper_header else _DCJS.column_names
+PROVIDER_DATES = {TABLE_SPECS[t].name: [c for c, typ in TABLE_SPECS[t].columns if typ == DATE]
+                  for t in SOURCE_TABLES["provider"]}
 
-CODES = {
-    "sex": {"F", "M", "X", "U"},
-    "gender_identity": {"WOMAN", "MAN", "TRANS_WOMAN", "TRANS_MAN", "NONBINARY", "UNKNOWN"},
-    "race": {"ASIAN", "BLACK", "WHITE", "AMERICAN_INDIAN", "PACIFIC_ISLANDER", "OTHER", "UNKNOWN"},
-    "ethnicity": {"HISPANIC", "NOT_HISPANIC", "UNKNOWN"},
-    "disposition": {"ACD", "DISMISSED", "PLEA_VIOLATION", "PLEA_MISDEMEANOR", "CONVICTED", "ACQUITTED",
-                    "TRANSFERRED", "ABATED"},
-    "event_type": {"ARRAIGNMENT", "ADJOURNMENT", "COMPLIANCE_REVIEW", "WARRANT_ISSUED", "WARRANT_VACATED",
-                   "DISPOSITION", "RESTORED", "SEALED"},
-    "domain": {"TRAUMA", "SUBSTANCE_USE", "MENTAL_HEALTH", "HOUSING", "IMMIGRATION", "EMPLOYMENT", "MEDICAL",
-               "TRAFFICKING_INDICATORS"},
-    "level": {"NONE", "LOW", "MODERATE", "HIGH"},
-    "session_type": {"INDIVIDUAL_COUNSELING", "GROUP", "CASE_MANAGEMENT", "OTHER"},
-    "session_status": {"ATTENDED", "NO_SHOW", "CANCELLED"},
-    "referral_status": {"MADE", "CONNECTED", "DECLINED", "UNREACHABLE"},
-    "exit_reason": {"MANDATE_COMPLETE", "VOLUNTARY_COMPLETE", "DISENGAGED", "TRANSFERRED", "PROVIDER_CLOSED",
-                    "OTHER"},
-    "referral_source": {"COURT_MANDATE", "SELF", "OUTREACH", "OTHER_AGENCY"},
-    "record_status": {"ACTIVE", "DELETED"},
-    "offense_level": {"F", "M", "V", "I"},
-}
-PROSTITUTION = {"PL 230.00", "PL 230.03", "PL 240.37", "ED 6512"}
+
+def codes(table: str, column: str) -> set[str]:
+    """The code list of `table.column` (raw table name, e.g. `provider__sessions`)."""
+    return set(CODE_LISTS[(table, column)])
+
+
+PROSTITUTION = {"PL 230.00", "PL 230.03", "PL 240.37", "ED 6512"}  # extracts.md: prostitution-related charges
 
 
 def sha256(path: str) -> str:
@@ -169,8 +138,8 @@ def load_delivery(source: str, folder: str) -> dict[str, list[dict]]:
             assert h == cols, (folder, n, h)
             out[n[:-4]] = rows
     elif source == "dcjs":
-        assert names == {"arrests.txt"}, names
-        h, rows = read_text_table(os.path.join(folder, "arrests.txt"), sep="|")
+        assert names == {_DCJS.file_name}, names
+        h, rows = read_text_table(os.path.join(folder, _DCJS.file_name), sep=_DCJS.delimiter)
         assert h == DCJS, h
         out["arrests"] = rows
     elif source.startswith("provider-"):
@@ -196,4 +165,4 @@ def control_rows(folder: str, name: str) -> int:
     path = os.path.join(folder, name)
     if name.endswith(".xlsx"):
         return sum(len(rows) for _, rows in read_workbook(path).values())
-    return len(read_text_table(path, sep="|" if name.endswith(".txt") else ",")[1])
+    return len(read_text_table(path, sep=_DCJS.delimiter if name == _DCJS.file_name else ",")[1])

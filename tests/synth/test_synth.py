@@ -139,7 +139,7 @@ def test_court_snapshots_follow_the_spec(world):
             defs[d["defendant_id"]] = d
             assert d["nysid"] is None or R.NYSID.match(d["nysid"]), d
             for col in ("sex", "gender_identity", "race", "ethnicity"):
-                assert d[col] in R.CODES[col], (col, d)
+                assert d[col] in R.codes("court__defendants", col), (col, d)
             assert d["primary_language"] is None or len(d["primary_language"]) == 2
             assert R.ISO_DATE.match(d["dob"])
         dockets = set()
@@ -156,7 +156,7 @@ def test_court_snapshots_follow_the_spec(world):
             for col in ("htic_referral_date", "disposition_date", "sealed_date"):
                 assert c[col] is None or arraign <= date.fromisoformat(c[col]) <= a, (col, c)
             assert date.fromisoformat(defs[c["defendant_id"]]["dob"]) < arrest
-            assert c["disposition"] is None or c["disposition"] in R.CODES["disposition"]
+            assert c["disposition"] is None or c["disposition"] in R.codes("court__cases", "disposition")
             assert (c["disposition"] is None) == (c["disposition_date"] is None)
             assert c["sealed"] in ("Y", "N")
             assert (c["sealed"] == "Y") == (c["sealed_date"] is not None)
@@ -169,7 +169,7 @@ def test_court_snapshots_follow_the_spec(world):
         seqs = defaultdict(set)
         for e in t["events"]:
             assert e["docket_id"] in dockets
-            assert e["event_type"] in R.CODES["event_type"]
+            assert e["event_type"] in R.codes("court__events", "event_type")
             assert date.fromisoformat(e["event_date"]) <= a
             s = int(e["event_seq"])
             assert s not in seqs[e["docket_id"]]
@@ -206,7 +206,7 @@ def test_dcjs_arrests(world):
             assert R.YMD.match(r["ARREST_DATE"])
             d = date(int(r["ARREST_DATE"][:4]), int(r["ARREST_DATE"][4:6]), int(r["ARREST_DATE"][6:]))
             assert date(first_start.year - 3, 10, 1) <= d <= a
-            assert r["OFFENSE_LEVEL"] in R.CODES["offense_level"]
+            assert r["OFFENSE_LEVEL"] in R.codes("dcjs__arrests", "offense_level")
             assert r["ARREST_COUNTY"] == r["ARREST_COUNTY"].upper()
             assert not (r["TOP_CHARGE"] == "PL 240.37" and d >= date(2021, 2, 2))
             assert r["ARREST_ID"] not in ids
@@ -238,28 +238,29 @@ def test_provider_changes_files_follow_the_spec(world):
         a = date.fromisoformat(as_of)
         for table, rows in t.items():
             for r in rows:
-                assert r["record_status"] in R.CODES["record_status"]
+                assert r["record_status"] in R.codes(f"provider__{table}", "record_status")
                 assert R.parse_ts(r["updated_at"]).date() <= a
                 for col in R.PROVIDER_DATES[table]:
                     d = R.parse_date(r[col], allow_mdy=True)
                     if col != "dob":  # nothing is delivered before it happened
                         assert d is None or d <= R.parse_ts(r["updated_at"]).date() <= a, (source, as_of, table, r)
                 if table == "clients":
-                    assert r["referral_source"] in R.CODES["referral_source"]
+                    assert r["referral_source"] in R.codes("provider__clients", "referral_source")
                     assert r["client_id"] and isinstance(r["client_id"], str)
                 elif table == "assessments":
-                    assert r["domain"] in R.CODES["domain"] and r["level"] in R.CODES["level"]
+                    assert r["domain"] in R.codes("provider__assessments", "domain")
+                    assert r["level"] in R.codes("provider__assessments", "level")
                 elif table == "sessions":
-                    assert r["session_type"] in R.CODES["session_type"]
-                    assert r["status"] in R.CODES["session_status"]
-                    assert r["mandate_credit"] in ("Y", "N")
+                    assert r["session_type"] in R.codes("provider__sessions", "session_type")
+                    assert r["status"] in R.codes("provider__sessions", "status")
+                    assert r["mandate_credit"] in R.codes("provider__sessions", "mandate_credit")
                     assert r["minutes"] is None or int(r["minutes"]) > 0
                 elif table == "referrals":
-                    assert r["domain"] in R.CODES["domain"] | {"LEGAL"}
-                    assert r["status"] in R.CODES["referral_status"]
+                    assert r["domain"] in R.codes("provider__referrals", "domain")
+                    assert r["status"] in R.codes("provider__referrals", "status")
                     assert r["partner"]
                 elif table == "exits":
-                    assert r["exit_reason"] in R.CODES["exit_reason"]
+                    assert r["exit_reason"] in R.codes("provider__exits", "exit_reason")
                     assert r["survey_helpfulness"] is None or 1 <= int(r["survey_helpfulness"]) <= 5
                     assert r["survey_would_recommend"] in (None, "Y", "N")
 

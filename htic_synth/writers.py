@@ -1,37 +1,59 @@
-"""Streaming file writers: CSV/pipe text with BOM/CRLF options, control files, Excel workbooks.
+"""Streaming file writers: CSV/pipe text with BOM/CRLF options, control files, Excel workbooks,
+and the temp JSON-lines rows that hold a workbook's sheets until it is built.
 
-Every writer hashes the bytes as it writes them, so the control file needs no second read.
+Every text writer hashes the bytes as it writes them, so the control file needs no second read.
+Dates travel as ordinals and are rendered here, in the extract contract's formats.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from datetime import date, datetime
 from functools import lru_cache
 
+from pipelines.ingestion.spec import TABLE_SPECS
+
 FLUSH_EVERY = 4000
+(ISO_FORMAT,) = TABLE_SPECS["court__cases"].date_formats
+_, MDY_FORMAT = TABLE_SPECS["provider__clients"].date_formats  # providers may send either
+(YMD_FORMAT,) = TABLE_SPECS["dcjs__arrests"].date_formats
 
 
 @lru_cache(maxsize=None)
 def iso(o: int) -> str:
-    return date.fromordinal(o).isoformat()
+    return date.fromordinal(o).strftime(ISO_FORMAT)
 
 
 @lru_cache(maxsize=None)
 def mdy(o: int) -> str:
-    d = date.fromordinal(o)
-    return f"{d.month:02d}/{d.day:02d}/{d.year:04d}"
+    return date.fromordinal(o).strftime(MDY_FORMAT)
 
 
 @lru_cache(maxsize=None)
 def ymd(o: int) -> str:
-    d = date.fromordinal(o)
-    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+    return date.fromordinal(o).strftime(YMD_FORMAT)
 
 
 def hms(secs: int) -> str:
     return f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+
+
+def cell_text(c):
+    """A workbook cell as CSV text: date cells as ISO dates, date-time cells as ISO timestamps."""
+    if isinstance(c, list):
+        if c[0] == "d":
+            return iso(c[1])
+        return f"{iso(c[1])}T{hms(c[2])}"
+    return c
+
+
+def delivery_folder(out: str, source: str, d: date) -> str:
+    """`<out>/<source>/<YYYY-MM-DD>`, created."""
+    f = os.path.join(out, source, d.isoformat())
+    os.makedirs(f, exist_ok=True)
+    return f
 
 
 def _q(v) -> str:
@@ -151,3 +173,28 @@ def write_workbook(path: str, sheets: list[tuple[str, list[str], object]], tmpdi
                 else:
                     ws.write_number(i, j, v)
     wb.close()
+
+
+class JsonRows:
+    """Rows (workbook cells) kept in a temp JSON-lines file until the workbook is written."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.f = open(path, "w")
+        self.rows = 0
+
+    def row(self, values) -> None:
+        self.f.write(json.dumps(values, separators=(",", ":")) + "\n")
+        self.rows += 1
+
+    def close(self) -> None:
+        if not self.f.closed:
+            self.f.close()
+
+    def read(self):
+        with open(self.path) as f:
+            for line in f:
+                yield json.loads(line)
+
+    def remove(self) -> None:
+        os.remove(self.path)
