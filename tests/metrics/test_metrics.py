@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from pipelines.sql import ident, qualified
 from tests.metrics import reference as R
 from tests.metrics.conftest import A, A0, metrics_at
 
@@ -278,7 +279,7 @@ def test_marts_carry_no_identifiers(world, state_a):
                 assert c not in {"nysid", "dob", "docket_id", "docket_ref", "defendant_id", "arrest_id", "client_id",
                                  "person_id", "partner"} and not re.search(r"name|birth", c), (t, c)
                 if typ == "VARCHAR":
-                    vals = [v for (v,) in con.execute(f'select distinct "{c}" from analytics."{t}"').fetchall()
+                    vals = [v for (v,) in con.execute(f"select distinct {ident(c)} from {qualified('analytics', t)}").fetchall()
                             if v is not None]
                     assert not any(NYSID.match(v) or DOCKET.match(v) for v in vals), (t, c)
                     assert not any(v.upper() in names for v in vals if len(v) > 3), (t, c)

@@ -9,7 +9,10 @@
 {#-
   analytics.metrics: every metric of metrics.md as of A (var `as_of`), long format
   (docs/architecture.md). One set of rows per as_of; re-building an as_of replaces its rows.
-  Definitions in plain words: docs/metrics.md and the docs blocks in _metrics__docs.md.
+  The rows of the estimator models (models/intermediate/metrics: rates, durations, means, survival
+  from the unit rows of int_metric_units; G7 providers; G9 deliveries), typed and stamped with A.
+  Which metrics exist: macros/metrics/metric_registry.sql, checked against seeds/metric_catalogue.csv.
+  Definitions in plain words: docs/metrics.md and the docs blocks in models/marts/_marts__docs.md.
   Full precision (the funder snapshot rounds); deterministic: every aggregate is over integers or
   order-independent (quantiles), the survival sums run in time order, rows are sorted.
 -#}
