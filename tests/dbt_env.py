@@ -42,7 +42,7 @@ def dbt_env(db: Path, tmp: Path, secret: str | None) -> dict[str, str]:
 def run_dbt(args: list[str], db: Path, tmp: Path, *, secret: str | None, check: bool = True,
             timeout: float = 600) -> subprocess.CompletedProcess:
     """`dbt <args>` in the project folder; with `check`, a failure raises AssertionError with
-    the tail of dbt's output (dbt prints names of nodes and files, never data values)."""
+    the tail of dbt's output."""
     proc = subprocess.run([os.path.join(BIN, "dbt"), *args], cwd=DBT_PROJECT_DIR, env=dbt_env(db, tmp, secret),
                           capture_output=True, text=True, timeout=timeout)
     if check:
