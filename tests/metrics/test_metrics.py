@@ -60,7 +60,8 @@ def test_dbt_build_passed_with_unit_tests(world):
     for name in ["arrest_history_excludes_own_arrest_and_counts_removed_dockets",
                  "case_population_cohort_restored_and_warrants",
                  "mandate_completion_counts_credited_attended_sessions_from_referral",
-                 "metrics_cohort_maturity_and_kinds", "rearrest_windows_and_maturity_edges",
+                 "metric_units_cohort_maturity", "metrics_rates_from_units", "metrics_means_from_units",
+                 "metrics_union_of_estimators_as_of", "metric_catalogue_agrees", "rearrest_windows_and_maturity_edges",
                  "metrics_contract_rejected_snapshot_row_removed_docket_and_late_disposition",
                  "metrics_contract_deleted_records_count_nowhere", "need_referral_matching_domain_and_window",
                  "continuity_after_a_provider_leaves", "client_person_anchor_case_and_cohort"]:
