@@ -29,10 +29,11 @@ print(json.dumps({"seconds": dt, "peak_rss_mb": ru.ru_maxrss / 1024, "rc": p.ret
 
 DIRECT_SQL = r"""
 import json, sys, time, duckdb
+from pipelines.sql import qualified, ident
 db, order_file, secret = sys.argv[1], sys.argv[2], sys.argv[3]
 steps = json.load(open(order_file))
 con = duckdb.connect(db)
-con.execute("SET VARIABLE htic_pseudonym_secret = '" + secret.replace("'", "''") + "'")
+con.execute("SET VARIABLE htic_pseudonym_secret = ?", [secret])
 t0 = time.perf_counter()
 for path, schema, name in steps:
     con.execute(open(path).read())
@@ -41,7 +42,7 @@ for path, schema, name in steps:
                        "select 'TABLE' from duckdb_tables() where schema_name = ? and table_name = ?",
                        [schema, name + "__dbt_tmp"] * 2).fetchone()
     if kind:
-        con.execute(f'ALTER {kind[0]} "{schema}"."{name}__dbt_tmp" RENAME TO "{name}"')
+        con.execute(f"ALTER {kind[0]} {qualified(schema, name + '__dbt_tmp')} RENAME TO {ident(name)}")
 print(json.dumps({"seconds": time.perf_counter() - t0, "statements": len(steps)}))
 """
 
@@ -71,12 +72,10 @@ def dbt_overhead(wh: Path, as_of: str) -> tuple[float, float]:
     in run order, directly in DuckDB on another copy of the same pre-dbt state."""
     sys.path.insert(0, str(ROOT))
     from pipelines.settings import get_settings
+    from pipelines.sql import ident, literal, qualified
+    from tests.dbt_env import dbt_env
 
     settings = get_settings(wh)
-    dbt_env = {
-        "HTIC_DBT_PLUGIN_DIR": str(ROOT / "dbt_project" / "plugins"),
-        "DBT_ENV_SECRET_HTIC_PSEUDONYM": env()["HTIC_PSEUDONYM_SECRET"],
-    }
     tmp = Path(tempfile.mkdtemp(prefix="htic-bench-dbt-", dir="/tmp"))
     try:
         # the pre-dbt state: only the raw schema
@@ -84,10 +83,10 @@ def dbt_overhead(wh: Path, as_of: str) -> tuple[float, float]:
         import duckdb
 
         con = duckdb.connect(str(base))
-        con.execute(f"ATTACH '{settings.restricted_db}' AS src (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(settings.restricted_db))} AS src (READ_ONLY)")
         con.execute("CREATE SCHEMA raw")
         for (t,) in con.execute("select table_name from information_schema.tables where table_catalog='src' and table_schema='raw'").fetchall():
-            con.execute(f'CREATE TABLE raw."{t}" AS SELECT * FROM src.raw."{t}"')
+            con.execute(f"CREATE TABLE {qualified('raw', t)} AS SELECT * FROM {qualified('src', 'raw', t)}")
         con.close()
         # same file name in two folders: dbt-duckdb names the catalog after the file's stem, and the
         # compiled SQL refers to it
@@ -99,23 +98,24 @@ def dbt_overhead(wh: Path, as_of: str) -> tuple[float, float]:
         target = tmp / "target"
         cmd = ["dbt", "run", "--vars", json.dumps({"as_of": as_of}), "--target-path", str(target), "--quiet",
                "--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(ROOT / "dbt_project")]
-        r = timed(["dbt", "seed", *cmd[2:]], extra_env={**dbt_env, "HTIC_RESTRICTED_DB": str(a)})
-        r = timed(cmd, extra_env={**dbt_env, "HTIC_RESTRICTED_DB": str(a)})
+        dbt_vars = dbt_env(a, tmp, secret=env()["HTIC_PSEUDONYM_SECRET"])  # target: tmp / "target"
+        r = timed(["dbt", "seed", *cmd[2:]], extra_env=dbt_vars)
+        r = timed(cmd, extra_env=dbt_vars)
         t_dbt = r["seconds"]
         results = json.loads((target / "run_results.json").read_text())["results"]
         # seeds are data, not SQL: copy them into b untimed
         con = duckdb.connect(str(b))
-        con.execute(f"ATTACH '{a}' AS s (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(a))} AS s (READ_ONLY)")
         for (sch, t) in con.execute("select table_schema, table_name from information_schema.tables where table_catalog='s' and table_name like '%t_critical%'").fetchall():
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{sch}"')
-            con.execute(f'CREATE TABLE "{sch}"."{t}" AS SELECT * FROM s."{sch}"."{t}"')
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(sch)}")
+            con.execute(f"CREATE TABLE {qualified(sch, t)} AS SELECT * FROM {qualified('s', sch, t)}")
         con.close()
         files = []
         schemas = sorted({r["relation_name"].split(".")[1].strip('"') for r in results
                           if r.get("relation_name") and r["unique_id"].startswith("model.")})
         con = duckdb.connect(str(b))
         for sch in schemas:
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{sch}"')
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(sch)}")
         con.close()
         # dependency order from the manifest (a topological sort of the models dbt ran)
         manifest = json.loads((target / "manifest.json").read_text())
@@ -139,7 +139,7 @@ def dbt_overhead(wh: Path, as_of: str) -> tuple[float, float]:
         order = tmp / "order.json"
         order.write_text(json.dumps(files))
         out = subprocess.run([sys.executable, "-c", DIRECT_SQL, str(b), str(order), env()["HTIC_PSEUDONYM_SECRET"]],
-                             capture_output=True, text=True, env=env())
+                             cwd=ROOT, capture_output=True, text=True, env=env())
         if out.returncode != 0:
             print("  direct SQL failed:", out.stderr[-3000:])
             return t_dbt, float("nan")

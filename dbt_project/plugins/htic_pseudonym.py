@@ -22,8 +22,7 @@ class Plugin(BasePlugin):
 
     def _set(self, conn) -> None:
         if self._secret:
-            literal = self._secret.replace("'", "''")
-            conn.execute(f"SET VARIABLE {VARIABLE} = '{literal}'")
+            conn.execute(f"SET VARIABLE {VARIABLE} = ?", [self._secret])
 
     def configure_connection(self, conn) -> None:
         self._set(conn)

@@ -4,44 +4,22 @@ and modelled by ONE `dbt build` of staging + linkage (each dbt invocation costs 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.settings import DBT_PROJECT_DIR
+from tests import dbt_env
 from tests.dbt import scenario
 
-BIN = os.path.dirname(sys.executable)
 TEST_SECRET = "test-secret-7f3a9c"  # only for these tests
 
 
-def dbt_env(db: Path, tmp: Path, secret: str | None = TEST_SECRET) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PATH=BIN + os.pathsep + env.get("PATH", ""),
-        HTIC_RESTRICTED_DB=str(db),
-        HTIC_DBT_PLUGIN_DIR=str(DBT_PROJECT_DIR / "plugins"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DO_NOT_TRACK="1",
-        DBT_TARGET_PATH=str(tmp / "target"),  # never clobber the project's target/manifest.json
-        DBT_LOG_PATH=str(tmp / "logs"),
-    )
-    env.pop("DBT_ENV_SECRET_HTIC_PSEUDONYM", None)
-    if secret is not None:
-        env["DBT_ENV_SECRET_HTIC_PSEUDONYM"] = secret
-    return env
-
-
-def run_dbt(args: list[str], db: Path, tmp: Path, secret: str | None = TEST_SECRET, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([os.path.join(BIN, "dbt"), *args], cwd=DBT_PROJECT_DIR, env=dbt_env(db, tmp, secret),
-                          capture_output=True, text=True, timeout=300)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
-    return proc
+def run_dbt(args: list[str], db: Path, tmp: Path, secret: str | None = TEST_SECRET,
+            check: bool = True) -> subprocess.CompletedProcess:
+    """tests.dbt_env.run_dbt with this area's secret by default."""
+    return dbt_env.run_dbt(args, db, tmp, secret=secret, check=check)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.defs import dbt as dbt_defs
 from pipelines.settings import DBT_PROJECT_DIR, get_settings
+from pipelines.sql import ident, qualified
 from tests.dbt import scenario
 
 SECRET = "e2e-secret-5b1d07e2"
@@ -64,7 +65,7 @@ def _identifier_values(restricted_db) -> tuple[set[str], set[date]]:
         "dcjs__arrests": ["nysid"],
     }.items():
         for c in cols:
-            texts |= {str(v).strip().upper() for (v,) in con.execute(f"select distinct {c} from raw.{table} where {c} is not null").fetchall()}
+            texts |= {str(v).strip().upper() for (v,) in con.execute(f"select distinct {ident(c)} from {qualified('raw', table)} where {ident(c)} is not null").fetchall()}
     dobs = {v for (v,) in con.execute("select dob from raw.court__defendants union select dob from raw.provider__clients").fetchall() if v}
     con.close()
     return texts, dobs
@@ -93,7 +94,7 @@ def test_build_models_end_to_end_publishes_no_identifiers(tmp_path, monkeypatch)
     for t in tables:
         cols = con.execute("select column_name, data_type from information_schema.columns where table_name = ?", [t]).fetchall()
         for c, ty in cols:
-            values = {v for (v,) in con.execute(f'select distinct "{c}" from main."{t}" where "{c}" is not null').fetchall()}
+            values = {v for (v,) in con.execute(f"select distinct {ident(c)} from {qualified('main', t)} where {ident(c)} is not null").fetchall()}
             for v in values:
                 if isinstance(v, date) and v in dobs:
                     leaks.append((t, c, "dob"))
@@ -111,7 +112,7 @@ def test_build_models_end_to_end_publishes_no_identifiers(tmp_path, monkeypatch)
     keys = set()
     for t in tables:
         for (c,) in con.execute("select column_name from information_schema.columns where table_name = ? and column_name like '%\\_key' escape '\\' and column_name <> 'delivery_key'", [t]).fetchall():
-            keys |= {v for (v,) in con.execute(f'select distinct "{c}" from main."{t}" where "{c}" is not null').fetchall()}
+            keys |= {v for (v,) in con.execute(f"select distinct {ident(c)} from {qualified('main', t)} where {ident(c)} is not null").fetchall()}
     con.close()
     assert keys and all(len(v) == 16 and all(ch in "0123456789abcdef" for ch in v) for v in keys)
     assert not keys & unkeyed

@@ -19,6 +19,7 @@ import pytest
 import htic_synth
 from pipelines import runner
 from pipelines.settings import get_settings
+from pipelines.sql import ident
 from tests.dbt.conftest import run_dbt
 
 
@@ -34,9 +35,8 @@ def synthetic(tmp_path_factory):
     run_dbt(["build", "--select", "staging", "intermediate.linkage", "--vars", json.dumps({"as_of": as_of})],
             settings.restricted_db, tmp)
     con = duckdb.connect(str(settings.restricted_db), read_only=True)
-    con.execute(f"create temp table truth as select * from read_csv('{truth / 'client_links.csv'}', all_varchar=true)")
-    con.execute(f"create temp table truth_cases as select * from read_csv('{truth / 'cases.csv'}', all_varchar=true)")
-    con.execute(f"create temp table truth_defendants as select * from read_csv('{truth / 'defendants.csv'}', all_varchar=true)")
+    for table, csv in [("truth", "client_links.csv"), ("truth_cases", "cases.csv"), ("truth_defendants", "defendants.csv")]:
+        con.execute(f"create temp table {ident(table)} as select * from read_csv(?, all_varchar=true)", [str(truth / csv)])
     yield con
     con.close()
 

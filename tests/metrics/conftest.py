@@ -10,10 +10,8 @@ Warehouses:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,9 +21,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.settings import DBT_PROJECT_DIR, get_settings
+from pipelines.settings import get_settings
+from tests import dbt_env
+from tests.dbt_env import checked
 
-BIN = os.path.dirname(sys.executable)
 SECRET = "metrics-test-secret-41c2"  # only for these tests
 SEED, SCALE = 0, 0.1
 A = date(2026, 6, 30)
@@ -33,30 +32,9 @@ A0 = date(2025, 12, 31)
 GRACE = 45
 
 
-def dbt_env(db: Path, tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PATH=BIN + os.pathsep + env.get("PATH", ""),
-        HTIC_RESTRICTED_DB=str(db),
-        HTIC_DBT_PLUGIN_DIR=str(DBT_PROJECT_DIR / "plugins"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DO_NOT_TRACK="1",
-        DBT_TARGET_PATH=str(tmp / "target"),  # never touch the project's own target/
-        DBT_LOG_PATH=str(tmp / "logs"),
-        DBT_ENV_SECRET_HTIC_PSEUDONYM=SECRET,
-    )
-    return env
-
-
 def run_dbt(args: list[str], db: Path, tmp: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([os.path.join(BIN, "dbt"), *args], cwd=DBT_PROJECT_DIR, env=dbt_env(db, tmp),
-                          capture_output=True, text=True, timeout=600)
-
-
-def checked(proc: subprocess.CompletedProcess, what: str) -> subprocess.CompletedProcess:
-    if proc.returncode != 0:
-        raise AssertionError(f"{what} failed:\n{proc.stdout[-8000:]}\n{proc.stderr[-2000:]}")
-    return proc
+    """tests.dbt_env.run_dbt with this area's secret, unchecked (the caller keeps the result)."""
+    return dbt_env.run_dbt(args, db, tmp, secret=SECRET, check=False)
 
 
 def ingest(warehouse: Path, landing: Path) -> Path:

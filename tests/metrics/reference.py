@@ -15,6 +15,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipelines.sql import qualified
+
 GRACE_DAYS = 45
 PROSTITUTION = {"PL 230.00", "PL 230.03", "PL 240.37", "ED 6512"}
 BREAKDOWNS = ["court", "age_band", "gender_identity", "race", "ethnicity", "primary_language", "prior_arrests"]
@@ -42,7 +44,7 @@ def mask(values, df) -> np.ndarray:
 
 
 def _rt(con, table: str) -> pd.DataFrame:
-    return con.execute(f"select * from raw.{table}").df()
+    return con.execute(f"select * from {qualified('raw', table)}").df()
 
 
 def _dates(df: pd.DataFrame, cols) -> pd.DataFrame:

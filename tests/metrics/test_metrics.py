@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from pipelines.sql import ident, qualified
 from tests.metrics import reference as R
 from tests.metrics.conftest import A, A0, metrics_at
 
@@ -59,7 +60,8 @@ def test_dbt_build_passed_with_unit_tests(world):
     for name in ["arrest_history_excludes_own_arrest_and_counts_removed_dockets",
                  "case_population_cohort_restored_and_warrants",
                  "mandate_completion_counts_credited_attended_sessions_from_referral",
-                 "metrics_cohort_maturity_and_kinds", "rearrest_windows_and_maturity_edges",
+                 "metric_units_cohort_maturity", "metrics_rates_from_units", "metrics_means_from_units",
+                 "metrics_union_of_estimators_as_of", "metric_catalogue_agrees", "rearrest_windows_and_maturity_edges",
                  "metrics_contract_rejected_snapshot_row_removed_docket_and_late_disposition",
                  "metrics_contract_deleted_records_count_nowhere", "need_referral_matching_domain_and_window",
                  "continuity_after_a_provider_leaves", "client_person_anchor_case_and_cohort"]:
@@ -278,7 +280,7 @@ def test_marts_carry_no_identifiers(world, state_a):
                 assert c not in {"nysid", "dob", "docket_id", "docket_ref", "defendant_id", "arrest_id", "client_id",
                                  "person_id", "partner"} and not re.search(r"name|birth", c), (t, c)
                 if typ == "VARCHAR":
-                    vals = [v for (v,) in con.execute(f'select distinct "{c}" from analytics."{t}"').fetchall()
+                    vals = [v for (v,) in con.execute(f"select distinct {ident(c)} from {qualified('analytics', t)}").fetchall()
                             if v is not None]
                     assert not any(NYSID.match(v) or DOCKET.match(v) for v in vals), (t, c)
                     assert not any(v.upper() in names for v in vals if len(v) > 3), (t, c)

@@ -1,6 +1,6 @@
 {#-
   One "unit row" per counted unit of a metric (case, client, pair, referral, exit, ...), in the
-  common shape the metrics model aggregates:
+  common shape the estimator models aggregate (models/intermediate/metrics, via int_metric_units):
     metric_id, goal, metric_kind, population, cohort, has_breakdowns, domain, <breakdown columns>,
     x, w
   rate:     x = units in the numerator (0/1, or a count), w = units in the denominator
@@ -10,12 +10,12 @@
   `window` (days) applies the cohort maturity rule: last day of the cohort quarter + window <= A.
 -#}
 {% macro metric_units(metric_id, goal, kind, relation, where, x, w='1', cohort='cohort',
-                      breakdowns=true, domain=none, window=none, population='population') -%}
+                      breakdowns=true, domain=none, window=none) -%}
     select
         '{{ metric_id }}' as metric_id,
         '{{ goal }}' as goal,
         '{{ kind }}' as metric_kind,
-        cast({{ population }} as varchar) as population,
+        cast(population as varchar) as population,
         cast({{ cohort }} as varchar) as cohort,
         {{ 'true' if breakdowns else 'false' }} as has_breakdowns,
         cast({{ domain if domain else 'null' }} as varchar) as domain,

@@ -6,11 +6,6 @@
          else cast(year({{ d }}) as varchar) || 'Q' || cast(quarter({{ d }}) as varchar) end
 {%- endmacro %}
 
-{#- The last day of the quarter that holds a date. -#}
-{% macro quarter_end(d) -%}
-    cast(date_trunc('quarter', cast({{ d }} as date)) + interval 3 month - interval 1 day as date)
-{%- endmacro %}
-
 {#- The last day of the quarter named by a label '2019Q3'. -#}
 {% macro quarter_label_end(label) -%}
     cast(make_date(cast(substr({{ label }}, 1, 4) as integer),

@@ -6,7 +6,7 @@
 --    with month and day swapped), or a name part together with the other part's initial or the
 --    birth year (also across the two name fields), or the first two letters of the family name and
 --    the birth year. A court_id that names no known court reads as unknown (every court).
--- 2. Comparison levels (macros/fellegi_sunter.sql): given name exact|nickname|fuzzy_high|fuzzy|
+-- 2. Comparison levels (macros/fellegi_sunter.sql, fellegi_sunter_scores): given name exact|nickname|fuzzy_high|fuzzy|
 --    initial|other, family name exact|token|fuzzy_high|fuzzy|other, date of birth exact|
 --    month_day_swap|transposition|one_typo|close|other; names compared straight and swapped
 --    (swapped costs log2(fs_name_swap_m)), the better orientation counts.
@@ -105,7 +105,6 @@ pairs as (
         c.first_sq as c_first, c.last_sq as c_last, d.first_sq as d_first, d.last_sq as d_last,
         string_split(c.last_name_std, ' ') as c_last_tokens,
         string_split(d.last_name_std, ' ') as d_last_tokens,
-        string_split(c.first_name_std, ' ') as c_first_tokens,
         string_split(d.first_name_std, ' ') as d_first_tokens,
         c.dob as c_dob, d.dob as d_dob
     from blocked as b
@@ -113,44 +112,8 @@ pairs as (
     inner join defendants as d using (court_id, defendant_id)
 ),
 
-levels as (
-    select
-        pairs.*,
-        {{ first_name_level('c_first', 'd_first', 'v1.a is not null') }} as first_level,
-        {{ last_name_level('c_last', 'd_last', 'c_last_tokens', 'd_last_tokens') }} as last_level,
-        {{ first_name_level('c_first', 'd_last', 'v2.a is not null') }} as first_level_swapped,
-        {{ last_name_level('c_last', 'd_first', 'c_last_tokens', 'd_first_tokens') }} as last_level_swapped,
-        {{ dob_level('c_dob', 'd_dob') }} as dob_level
-    from pairs
-    left join name_variants as v1 on pairs.c_first = v1.a and pairs.d_first = v1.b
-    left join name_variants as v2 on pairs.c_first = v2.a and pairs.d_last = v2.b
-),
-
-weights as (
-    select
-        levels.*,
-        {{ fs_weight('first_level', 'fs_first_name', 'ft.tf') }}
-            + {{ fs_weight('last_level', 'fs_last_name', 'lt.tf') }} as name_weight_straight,
-        {{ fs_weight('first_level_swapped', 'fs_first_name', 'lt2.tf') }}
-            + {{ fs_weight('last_level_swapped', 'fs_last_name', 'ft2.tf') }}
-            + log2({{ var('fs_name_swap_m') }}) as name_weight_swapped,
-        {{ fs_weight('dob_level', 'fs_dob') }} as dob_weight
-    from levels
-    left join first_tf as ft on levels.d_first = ft.first_sq
-    left join last_tf as lt on levels.d_last = lt.last_sq
-    left join last_tf as lt2 on levels.d_last = lt2.last_sq
-    left join first_tf as ft2 on levels.d_first = ft2.first_sq
-),
-
 scored as (
-    select
-        provider_id, client_id, court_id, defendant_id, person_id,
-        name_weight_swapped > name_weight_straight as names_swapped,
-        case when name_weight_swapped > name_weight_straight then first_level_swapped else first_level end as first_name_level,
-        case when name_weight_swapped > name_weight_straight then last_level_swapped else last_level end as last_name_level,
-        dob_level,
-        greatest(name_weight_straight, name_weight_swapped) + dob_weight as match_weight
-    from weights
+    {{ fellegi_sunter_scores('pairs', ['provider_id', 'client_id', 'court_id', 'defendant_id', 'person_id'], 'c', 'd') }}
 ),
 
 per_person as (
@@ -165,8 +128,7 @@ per_person as (
 ranked as (
     select
         *,
-        1.0 / (1.0 + pow(2.0, -match_weight)
-                     * (1.0 - {{ var('match_prior') }}) / {{ var('match_prior') }}) as match_probability,
+        {{ fs_match_probability('match_weight') }} as match_probability,
         row_number() over (
             partition by provider_id, client_id order by match_weight desc, person_id
         ) as candidate_rank,
@@ -182,9 +144,7 @@ classified as (
         case
             when candidate_rank = 1 and match_probability >= {{ var('match_threshold') }}
                  and (next_person_weight is null
-                      or 1.0 / (1.0 + pow(2.0, -next_person_weight)
-                                 * (1.0 - {{ var('match_prior') }}) / {{ var('match_prior') }})
-                         < {{ var('match_threshold') }}
+                      or {{ fs_match_probability('next_person_weight') }} < {{ var('match_threshold') }}
                       or match_weight - next_person_weight >= {{ var('match_margin_bits') }})
                 then 'link'
             when candidate_rank = 1 and match_probability >= {{ var('match_threshold') }} then 'ambiguous'

@@ -6,8 +6,8 @@
 --   'via_client': no court person of its own, but matched to another client record that has one;
 --   'client': no court person anywhere: person_id = 'client:' || the smallest
 --     provider_id:client_id among itself and the client records it matches (one hop).
--- Client <-> client matching scores like int_client_person_matches (Fellegi–Sunter, vars fs_*,
--- name frequencies among clients), and is stricter (see `strict`): namesakes with close dates of
+-- Client <-> client matching scores like int_client_person_matches (macros/fellegi_sunter.sql,
+-- fellegi_sunter_scores; name frequencies among clients), and is stricter (see `strict`): namesakes with close dates of
 -- birth are common and clients carry no court to narrow the candidates. On the default synthetic
 -- world, pairs of client records put in one person: precision 0.997, recall 0.994.
 with
@@ -73,46 +73,13 @@ compared as (
     inner join clients as b on b.client_ref = p.b_ref
 ),
 
-levels as (
-    select
-        compared.*,
-        {{ first_name_level('a_first', 'b_first', 'v1.a is not null') }} as first_level,
-        {{ last_name_level('a_last', 'b_last', 'a_last_tokens', 'b_last_tokens') }} as last_level,
-        {{ first_name_level('a_first', 'b_last', 'v2.a is not null') }} as first_level_swapped,
-        {{ last_name_level('a_last', 'b_first', 'a_last_tokens', 'b_first_tokens') }} as last_level_swapped,
-        {{ dob_level('a_dob', 'b_dob') }} as dob_level
-    from compared
-    left join name_variants as v1 on compared.a_first = v1.a and compared.b_first = v1.b
-    left join name_variants as v2 on compared.a_first = v2.a and compared.b_last = v2.b
-),
-
-weights as (
-    select
-        levels.a_ref, levels.b_ref, levels.dob_level,
-        name_weight_straight >= name_weight_swapped as straight,
-        case when name_weight_straight >= name_weight_swapped then first_level else first_level_swapped end as first_name_level,
-        case when name_weight_straight >= name_weight_swapped then last_level else last_level_swapped end as last_name_level,
-        greatest(name_weight_straight, name_weight_swapped) + {{ fs_weight('dob_level', 'fs_dob') }} as match_weight
-    from (
-        select
-            levels.*,
-            {{ fs_weight('first_level', 'fs_first_name', 'ft.tf') }}
-                + {{ fs_weight('last_level', 'fs_last_name', 'lt.tf') }} as name_weight_straight,
-            {{ fs_weight('first_level_swapped', 'fs_first_name', 'lt2.tf') }}
-                + {{ fs_weight('last_level_swapped', 'fs_last_name', 'ft2.tf') }}
-                + log2({{ var('fs_name_swap_m') }}) as name_weight_swapped
-        from levels
-        left join first_tf as ft on levels.b_first = ft.first_sq
-        left join last_tf as lt on levels.b_last = lt.last_sq
-        left join last_tf as lt2 on levels.b_last = lt2.last_sq
-        left join first_tf as ft2 on levels.b_first = ft2.first_sq
-    ) as levels
+scored as (
+    {{ fellegi_sunter_scores('compared', ['a_ref', 'b_ref'], 'a', 'b') }}
 ),
 
 strict as (
-    select * from weights
-    where 1.0 / (1.0 + pow(2.0, -match_weight) * (1.0 - {{ var('match_prior') }}) / {{ var('match_prior') }})
-          >= {{ var('match_threshold') }}
+    select * from scored
+    where {{ fs_match_probability('match_weight') }} >= {{ var('match_threshold') }}
       and dob_level in ('exact', 'month_day_swap', 'transposition')
       and first_name_level in ('exact', 'nickname', 'fuzzy_high')
       and last_name_level in ('exact', 'token', 'fuzzy_high')
