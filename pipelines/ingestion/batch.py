@@ -14,7 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
+import duckdb
+
 from pipelines.ingestion.deliveries import Checked, Delivery
+from pipelines.settings import Settings
 
 Progress = Callable[[str], None]
 
@@ -75,8 +78,8 @@ class LedgerState:
 
 @dataclass
 class Run:
-    settings: object                 # pipelines.settings.Settings
-    con: object                      # the restricted store's DuckDB connection (the one writer)
+    settings: Settings
+    con: duckdb.DuckDBPyConnection   # the restricted store's connection (the one writer)
     ledger: LedgerState
     force: bool
     gx_enabled: bool

@@ -13,14 +13,13 @@ Neither keeps or reports values: only counts, files, lines, columns and rule nam
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 
 from pipelines.ingestion.batch import Item, Run, problem
 from pipelines.ingestion.spec import TABLE_SPECS
 from pipelines.ingestion.stage import cursor, stage_table
-from pipelines.settings import EXPECTATIONS_DIR
+from pipelines.settings import EXPECTATIONS_DIR, quiet_telemetry
 from pipelines.sql import ident, literal
 
 STRUCTURAL = "structural"
@@ -164,7 +163,7 @@ def locations(scon, table: str, expectation_id: str) -> list[str]:
 def _gx():
     """Import GX once, quietly, with DuckDB registered as a persisted-connection dialect (GX 1.24
     closes the connection before fetching otherwise; see shared stack notes)."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    quiet_telemetry()
     import logging
 
     import great_expectations as gx
@@ -182,16 +181,16 @@ def _gx():
     return gx
 
 
-def _failed(table: str, message: str) -> dict:
+def _failed(message: str) -> dict:
     return {"passed": False, "severity": "ERROR", "error": message, "failing": [], "rows_validated": None,
             "expectations": 0}
 
 
 def gx_disabled(suites) -> dict:
-    return {t: _failed(t, "Great Expectations was not run") for t in suites}
+    return {t: _failed("Great Expectations was not run") for t in suites}
 
 
-def run_gx(stage_cursor, suites: dict[str, dict], engine: dict[str, dict[str, int]]) -> dict[str, dict]:
+def run_gx(stage_cursor, suites: dict[str, dict], rule_counts: dict[str, dict[str, int]]) -> dict[str, dict]:
     """Each suite once over its staged table. Any failure to run -> a failed check, never a pass.
 
     `stage_cursor()` returns a DuckDB connection whose default database is the stage; GX reaches
@@ -209,13 +208,13 @@ def run_gx(stage_cursor, suites: dict[str, dict], engine: dict[str, dict[str, in
         ds = ctx.data_sources.add_sql(name="stage", connection_string="duckdb:///:memory:",
                                       kwargs={"creator": lambda: duckdb_engine.ConnectionWrapper(stage_cursor())})
     except Exception as e:  # noqa: BLE001 - reported as failed checks
-        return {t: _failed(t, f"Great Expectations could not start: {type(e).__name__}: {e}") for t in suites}
+        return {t: _failed(f"Great Expectations could not start: {type(e).__name__}: {e}") for t in suites}
     try:
         for table, suite in suites.items():
             try:
-                results[table] = _run_one(gx, ctx, ds, table, suite, engine.get(table, {}))
+                results[table] = _run_one(gx, ctx, ds, table, suite, rule_counts.get(table, {}))
             except Exception as e:  # noqa: BLE001
-                results[table] = _failed(table, f"suite raw.{table} could not run: {type(e).__name__}: {e}")
+                results[table] = _failed(f"suite raw.{table} could not run: {type(e).__name__}: {e}")
     finally:
         try:
             ds.get_execution_engine().close()
@@ -240,7 +239,7 @@ def _exception_message(info) -> str | None:
     return None
 
 
-def _run_one(gx, ctx, ds, table: str, suite_dict: dict, engine_counts: dict[str, int]) -> dict:
+def _run_one(gx, ctx, ds, table: str, suite_dict: dict, rule_counts: dict[str, int]) -> dict:
     from great_expectations.expectations.registry import get_expectation_impl
 
     asset = ds.add_table_asset(name=table, table_name=f"stage_{table}")
@@ -270,9 +269,9 @@ def _run_one(gx, ctx, ds, table: str, suite_dict: dict, engine_counts: dict[str,
             rows = result.get("element_count", rows)
         else:
             n = 0 if r.success else 1
-        if meta.get("action") != STRUCTURAL and eid in engine_counts and engine_counts[eid] != n:
+        if meta.get("action") != STRUCTURAL and eid in rule_counts and rule_counts[eid] != n:
             disagree.append(f"{meta.get('rule')} on {meta.get('column')}: GX {n} rows, row rules "
-                            f"{engine_counts[eid]} rows")
+                            f"{rule_counts[eid]} rows")
         if not r.success:
             failing.append({"rule": meta.get("rule", cfg.type), "column": meta.get("column"),
                             "expectation": cfg.type, "action": meta.get("action", "reject"),
