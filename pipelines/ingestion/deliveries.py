@@ -223,9 +223,6 @@ def check_delivery(d: Delivery, archive_dir: Path) -> Checked:
     except StructuralError as e:
         chk.error = e
         chk.reads = {}
-    ctl_info = by_name.get(CONTROL)
-    if ctl_info:
-        ctl_info.row_count = None
     return chk
 
 
