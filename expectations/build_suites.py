@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from pipelines.ingestion.spec import DATE, INT, TABLE_SPECS, TEXT, TS  # noqa: E402
-from pipelines.sql import literal  # noqa: E402
+from pipelines.sql import ident, literal  # noqa: E402
 
 GX_TYPE = {TEXT: "String", DATE: "DATE", INT: "Integer", TS: "TIMESTAMP"}
 
@@ -90,13 +90,13 @@ def suite_for(table: str) -> list[dict]:
     for (t, col), (rx, rule) in REGEX.items():
         if t == table:
             add("unexpected_rows_expectation",
-                {"unexpected_rows_query": rows_sql(f"b.{col} IS NOT NULL AND NOT regexp_full_match(b.{col}, {literal(rx)})")},
+                {"unexpected_rows_query": rows_sql(f"b.{ident(col)} IS NOT NULL AND NOT regexp_full_match(b.{ident(col)}, {literal(rx)})")},
                 rule, col)
     add("expect_compound_columns_to_be_unique", {"column_list": ["_delivery_key", *spec.key]},
         "duplicate_key", spec.key[-1], notes="a key appears more than once in one delivery: all its rows are rejected")
     for col, typ in spec.columns:
         if typ in (DATE, TS) and (table, col) not in NOT_FACTS:
-            expr = f"CAST(b.{col} AS DATE)" if typ == TS else f"b.{col}"
+            expr = f"CAST(b.{ident(col)} AS DATE)" if typ == TS else f"b.{ident(col)}"
             add("unexpected_rows_expectation",
                 {"unexpected_rows_query": rows_sql(f"{expr} > b._as_of")}, "date_after_as_of", col)
     if table in ("court__cases", "dcjs__arrests"):
