@@ -2,6 +2,9 @@
 
 Run by a person when the rules change (`python expectations/build_suites.py`), then review and
 commit the JSON under `expectations/gx/expectations/`. The pipeline only ever *reads* these files.
+Columns, types, code lists and keys come from `pipelines/ingestion/spec.py`; the rules below
+(required values, ranges, formats, dates, references) are the suites' own, and
+`tests/ingestion/test_suites.py` checks the committed suites against both.
 
 Each expectation carries `meta.rule` (the rule's name in rejected-row reports), `meta.column`, and
 `meta.action`: `reject` (row-level fault: the row goes to raw.rejected_rows) or `hold` (the row is
@@ -21,36 +24,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from pipelines.ingestion.spec import DATE, INT, TABLE_SPECS, TEXT, TS  # noqa: E402
+from pipelines.sql import ident, literal  # noqa: E402
 
 GX_TYPE = {TEXT: "String", DATE: "DATE", INT: "Integer", TS: "TIMESTAMP"}
-
-CODES = {
-    ("court__defendants", "sex"): ["F", "M", "X", "U"],
-    ("court__defendants", "gender_identity"): ["WOMAN", "MAN", "TRANS_WOMAN", "TRANS_MAN", "NONBINARY", "UNKNOWN"],
-    ("court__defendants", "race"): ["ASIAN", "BLACK", "WHITE", "AMERICAN_INDIAN", "PACIFIC_ISLANDER", "OTHER", "UNKNOWN"],
-    ("court__defendants", "ethnicity"): ["HISPANIC", "NOT_HISPANIC", "UNKNOWN"],
-    ("court__cases", "disposition"): ["ACD", "DISMISSED", "PLEA_VIOLATION", "PLEA_MISDEMEANOR", "CONVICTED",
-                                      "ACQUITTED", "TRANSFERRED", "ABATED"],
-    ("court__cases", "sealed"): ["Y", "N"],
-    ("court__events", "event_type"): ["ARRAIGNMENT", "ADJOURNMENT", "COMPLIANCE_REVIEW", "WARRANT_ISSUED",
-                                      "WARRANT_VACATED", "DISPOSITION", "RESTORED", "SEALED"],
-    ("provider__clients", "referral_source"): ["COURT_MANDATE", "SELF", "OUTREACH", "OTHER_AGENCY"],
-    ("provider__assessments", "domain"): ["TRAUMA", "SUBSTANCE_USE", "MENTAL_HEALTH", "HOUSING", "IMMIGRATION",
-                                          "EMPLOYMENT", "MEDICAL", "TRAFFICKING_INDICATORS"],
-    ("provider__assessments", "level"): ["NONE", "LOW", "MODERATE", "HIGH"],
-    ("provider__sessions", "session_type"): ["INDIVIDUAL_COUNSELING", "GROUP", "CASE_MANAGEMENT", "OTHER"],
-    ("provider__sessions", "status"): ["ATTENDED", "NO_SHOW", "CANCELLED"],
-    ("provider__sessions", "mandate_credit"): ["Y", "N"],
-    ("provider__referrals", "domain"): ["TRAUMA", "SUBSTANCE_USE", "MENTAL_HEALTH", "HOUSING", "IMMIGRATION",
-                                        "EMPLOYMENT", "MEDICAL", "TRAFFICKING_INDICATORS", "LEGAL"],
-    ("provider__referrals", "status"): ["MADE", "CONNECTED", "DECLINED", "UNREACHABLE"],
-    ("provider__exits", "exit_reason"): ["MANDATE_COMPLETE", "VOLUNTARY_COMPLETE", "DISENGAGED", "TRANSFERRED",
-                                         "PROVIDER_CLOSED", "OTHER"],
-    ("provider__exits", "survey_would_recommend"): ["Y", "N"],
-    ("dcjs__arrests", "offense_level"): ["F", "M", "V", "I"],
-}
-for t in [t for t in TABLE_SPECS if t.startswith("provider__")]:
-    CODES[(t, "record_status")] = ["ACTIVE", "DELETED"]
 
 NOT_NULL = {
     "program__courts": ["court_id"],
@@ -101,13 +77,12 @@ def suite_for(table: str) -> list[dict]:
             "column_type", col, "structural")
         if typ != TEXT:
             add("unexpected_rows_expectation",
-                {"unexpected_rows_query": rows_sql(f"list_contains(b._parse_errors, '{col}')")},
+                {"unexpected_rows_query": rows_sql(f"list_contains(b._parse_errors, {literal(col)})")},
                 f"invalid_{typ}", col, notes=f"text in `{col}` that does not parse as {typ}")
     for col in NOT_NULL[table]:
         add("expect_column_values_to_not_be_null", {"column": col}, "required_value", col)
-    for (t, col), codes in CODES.items():
-        if t == table:
-            add("expect_column_values_to_be_in_set", {"column": col, "value_set": codes}, "unknown_code", col)
+    for col, codes in spec.codes:
+        add("expect_column_values_to_be_in_set", {"column": col, "value_set": list(codes)}, "unknown_code", col)
     for (t, col), (lo, hi) in BETWEEN.items():
         if t == table:
             add("expect_column_values_to_be_between", {"column": col, "min_value": lo, "max_value": hi},
@@ -115,13 +90,13 @@ def suite_for(table: str) -> list[dict]:
     for (t, col), (rx, rule) in REGEX.items():
         if t == table:
             add("unexpected_rows_expectation",
-                {"unexpected_rows_query": rows_sql(f"b.{col} IS NOT NULL AND NOT regexp_full_match(b.{col}, '{rx}')")},
+                {"unexpected_rows_query": rows_sql(f"b.{ident(col)} IS NOT NULL AND NOT regexp_full_match(b.{ident(col)}, {literal(rx)})")},
                 rule, col)
     add("expect_compound_columns_to_be_unique", {"column_list": ["_delivery_key", *spec.key]},
         "duplicate_key", spec.key[-1], notes="a key appears more than once in one delivery: all its rows are rejected")
     for col, typ in spec.columns:
         if typ in (DATE, TS) and (table, col) not in NOT_FACTS:
-            expr = f"CAST(b.{col} AS DATE)" if typ == TS else f"b.{col}"
+            expr = f"CAST(b.{ident(col)} AS DATE)" if typ == TS else f"b.{ident(col)}"
             add("unexpected_rows_expectation",
                 {"unexpected_rows_query": rows_sql(f"{expr} > b._as_of")}, "date_after_as_of", col)
     if table in ("court__cases", "dcjs__arrests"):

@@ -9,6 +9,11 @@ Environment variables (all optional):
   HTIC_PSEUDONYM_SECRET  the pseudonymisation secret itself (hex or any string)
   HTIC_SECRET_FILE       a file holding that secret (default: <repo>/.secrets/pseudonym.key)
   HTIC_ALERT_WEBHOOK     URL that run-failure alerts are POSTed to (optional)
+  HTIC_DUCKDB_MEMORY     DuckDB memory limit while ingesting (default: 2GB)
+  HTIC_CHECKPOINT_THRESHOLD  DuckDB checkpoint threshold while loading deliveries (default: 1GB)
+  HTIC_REJECT_THRESHOLD  share of a delivery's rows that row faults may reject before the whole
+                         delivery is rejected (default: 0.10)
+  HTIC_BATCH_MB          deliveries read and validated together, at most this many MB of files (default: 256)
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ run_coordinator:
 class Settings:
     warehouse: Path
     landing: Path
+    duckdb_memory_limit: str = "2GB"
+    duckdb_checkpoint_threshold: str = "1GB"
+    reject_threshold: float = 0.10
+    batch_mb: int = 256
+    alert_webhook: str | None = None
 
     # --- restricted store: identifiers live here and nowhere else -------------------------------
     @property
@@ -93,7 +103,13 @@ class Settings:
 def get_settings(warehouse: str | os.PathLike | None = None, landing: str | os.PathLike | None = None) -> Settings:
     wh = Path(warehouse or os.environ.get("HTIC_WAREHOUSE") or REPO_ROOT / "warehouse").resolve()
     ld = Path(landing or os.environ.get("HTIC_LANDING") or wh / "landing").resolve()
-    return Settings(warehouse=wh, landing=ld)
+    env = os.environ.get
+    return Settings(warehouse=wh, landing=ld,
+                    duckdb_memory_limit=env("HTIC_DUCKDB_MEMORY") or "2GB",
+                    duckdb_checkpoint_threshold=env("HTIC_CHECKPOINT_THRESHOLD") or "1GB",
+                    reject_threshold=float(env("HTIC_REJECT_THRESHOLD") or 0.10),
+                    batch_mb=int(env("HTIC_BATCH_MB") or 256),
+                    alert_webhook=env("HTIC_ALERT_WEBHOOK") or None)
 
 
 def pseudonym_secret() -> str:

@@ -67,8 +67,7 @@ def _ingest(context, paths: HticPaths, only=None, force=False, record_partitions
     from pipelines.ingestion.pipeline import run_ingestion
 
     settings = paths.settings()
-    summary = run_ingestion(settings, only=only, force=force, reject_threshold=paths.reject_threshold,
-                            progress=context.log.info, batch_bytes=paths.batch_mb * 1024 * 1024)
+    summary = run_ingestion(settings, only=only, force=force, progress=context.log.info)
     for w in summary["warnings"]:
         context.log.warning(w)
     # one log line per rejected delivery (each log line is an event in Dagster's store: the many

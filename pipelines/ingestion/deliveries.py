@@ -9,7 +9,6 @@ import csv
 import hashlib
 import io
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -42,10 +41,6 @@ class Delivery:
     def key(self) -> str:
         """Delivery (folder) key: `<source_id>/<as_of>`; a version adds `/v<n>`."""
         return f"{self.source_id}/{self.as_of.isoformat()}"
-
-    @property
-    def partition_key(self) -> str:
-        return f"{self.source_id}|{self.as_of.isoformat()}"
 
     def overdue(self, today: date) -> bool:
         cadence = CADENCE_DAYS.get(self.kind)
@@ -91,7 +86,7 @@ class ControlRow:
     sha256: str
 
 
-def parse_control(data: bytes, where: str) -> list[ControlRow]:
+def parse_control(data: bytes) -> list[ControlRow]:
     if data.startswith(BOM):
         data = data[len(BOM):]
     try:
@@ -177,7 +172,7 @@ def check_delivery(d: Delivery, archive_dir: Path) -> Checked:
         chk.files.append(FileInfo(name, sha, None, str(ap.relative_to(archive_dir))))
     by_name = {f.file_name: f for f in chk.files}
     try:
-        control = parse_control(ctl_bytes, d.key)
+        control = parse_control(ctl_bytes)
         listed = {c.file_name: c for c in control}
         for c in control:
             if c.file_name not in present:
@@ -228,9 +223,6 @@ def check_delivery(d: Delivery, archive_dir: Path) -> Checked:
     except StructuralError as e:
         chk.error = e
         chk.reads = {}
-    ctl_info = by_name.get(CONTROL)
-    if ctl_info:
-        ctl_info.row_count = None
     return chk
 
 
@@ -238,8 +230,3 @@ def _check_count(c, actual: int) -> None:
     if c.row_count != actual:
         raise StructuralError(f"row count {actual} differs from the control file's {c.row_count}",
                               file=c.file_name, rule="count_mismatch")
-
-
-def clear_tmp(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path, ignore_errors=True)

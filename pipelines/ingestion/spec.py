@@ -1,9 +1,10 @@
-"""The extract contract (docs/shared spec `extracts.md`) as data: every table, column and type.
+"""The extract contract (the shared spec `extracts.md`) as data: the one declaration of its schema.
 
-Everything the reader needs to read a delivery without sniffing: file name, delimiter, the
-declared columns and their types, the key, and the entity column derived from the folder name;
-and the code lists of coded columns (`CODE_LISTS`). Validation rules (codes, dates, references)
-live in the Great Expectations suites under `expectations/`.
+Sources and their cadence, and per raw table: file name, delimiter, declared columns and their
+types, key, date formats, code lists, and the entity column derived from the folder name. The
+reader, the stage, the raw tables' DDL, the suite author (`expectations/build_suites.py`), the
+synthetic world generator and the test fixtures all take these facts from here; a test checks the
+Great Expectations suites under `expectations/` against them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+
+from pipelines.sql import ident, qualified
 
 # Column types of the raw tables (docs/architecture.md): text stays VARCHAR (ids keep leading zeros).
 TEXT, DATE, INT, TS = "text", "date", "int", "timestamp"
@@ -42,6 +45,7 @@ class TableSpec:
     upper_header: bool = False      # dcjs: upper-case headers in the file
     date_formats: tuple[str, ...] = ("%Y-%m-%d",)
     identifier_columns: tuple[str, ...] = field(default=())  # never echoed in messages
+    codes: tuple[tuple[str, tuple[str, ...]], ...] = ()      # (column, allowed codes)
 
     @property
     def file_name(self) -> str:
@@ -51,14 +55,28 @@ class TableSpec:
     def column_names(self) -> list[str]:
         return [c for c, _ in self.columns]
 
-    def column_type(self, col: str) -> str:
-        return dict(self.columns)[col]
+    @property
+    def code_lists(self) -> dict[str, tuple[str, ...]]:
+        """column -> its allowed codes, for the columns that take a code."""
+        return dict(self.codes)
+
+    @property
+    def raw_columns(self) -> list[str]:
+        """The raw table's columns in order: entity column, declared columns, lineage columns."""
+        entity = [self.entity_column] if self.entity_column else []
+        return entity + self.column_names + [c for c, _ in LINEAGE_COLUMNS]
 
 
 _PROVIDER_DATES = ("%Y-%m-%d", "%m/%d/%Y")
 _PROV = dict(source_kind="provider", entity_column="provider_id", date_formats=_PROVIDER_DATES)
 _COURT = dict(source_kind="court", entity_column="court_id")
 _STATUS = (("updated_at", TS), ("record_status", TEXT))
+
+# Code lists (extracts.md), named where several columns share one.
+YES_NO = ("Y", "N")
+RECORD_STATUS = ("ACTIVE", "DELETED")
+SERVICE_DOMAINS = ("TRAUMA", "SUBSTANCE_USE", "MENTAL_HEALTH", "HOUSING", "IMMIGRATION", "EMPLOYMENT",
+                   "MEDICAL", "TRAFFICKING_INDICATORS")
 
 TABLE_SPECS: dict[str, TableSpec] = {
     t.table: t
@@ -76,6 +94,11 @@ TABLE_SPECS: dict[str, TableSpec] = {
                            ("gender_identity", TEXT), ("race", TEXT), ("ethnicity", TEXT),
                            ("primary_language", TEXT)),
                   key=("defendant_id",), identifier_columns=("defendant_id", "nysid", "last_name", "first_name", "dob"),
+                  codes=(("sex", ("F", "M", "X", "U")),
+                         ("gender_identity", ("WOMAN", "MAN", "TRANS_WOMAN", "TRANS_MAN", "NONBINARY", "UNKNOWN")),
+                         ("race", ("ASIAN", "BLACK", "WHITE", "AMERICAN_INDIAN", "PACIFIC_ISLANDER", "OTHER",
+                                   "UNKNOWN")),
+                         ("ethnicity", ("HISPANIC", "NOT_HISPANIC", "UNKNOWN"))),
                   table="court__defendants", **_COURT),
         TableSpec(name="cases",
                   columns=(("docket_id", TEXT), ("defendant_id", TEXT), ("arrest_id", TEXT),
@@ -84,45 +107,63 @@ TABLE_SPECS: dict[str, TableSpec] = {
                            ("disposition_date", DATE), ("disposition", TEXT), ("sealed", TEXT),
                            ("sealed_date", DATE), ("updated_at", TS)),
                   key=("docket_id",), identifier_columns=("docket_id", "defendant_id", "arrest_id"),
+                  codes=(("disposition", ("ACD", "DISMISSED", "PLEA_VIOLATION", "PLEA_MISDEMEANOR", "CONVICTED",
+                                          "ACQUITTED", "TRANSFERRED", "ABATED")),
+                         ("sealed", YES_NO)),
                   table="court__cases", **_COURT),
         TableSpec(name="events",
                   columns=(("docket_id", TEXT), ("event_seq", INT), ("event_date", DATE),
                            ("event_type", TEXT)),
                   key=("docket_id", "event_seq"), identifier_columns=("docket_id",),
+                  codes=(("event_type", ("ARRAIGNMENT", "ADJOURNMENT", "COMPLIANCE_REVIEW", "WARRANT_ISSUED",
+                                         "WARRANT_VACATED", "DISPOSITION", "RESTORED", "SEALED")),),
                   table="court__events", **_COURT),
         TableSpec(name="clients",
                   columns=(("client_id", TEXT), ("docket_ref", TEXT), ("court_id", TEXT),
                            ("first_name", TEXT), ("last_name", TEXT), ("dob", DATE),
                            ("intake_date", DATE), ("referral_source", TEXT)) + _STATUS,
                   key=("client_id",), identifier_columns=("client_id", "docket_ref", "first_name", "last_name", "dob"),
+                  codes=(("referral_source", ("COURT_MANDATE", "SELF", "OUTREACH", "OTHER_AGENCY")),
+                         ("record_status", RECORD_STATUS)),
                   table="provider__clients", **_PROV),
         TableSpec(name="assessments",
                   columns=(("assessment_id", TEXT), ("client_id", TEXT), ("assessment_date", DATE),
                            ("domain", TEXT), ("level", TEXT)) + _STATUS,
                   key=("assessment_id",), identifier_columns=("assessment_id", "client_id"),
+                  codes=(("domain", SERVICE_DOMAINS), ("level", ("NONE", "LOW", "MODERATE", "HIGH")),
+                         ("record_status", RECORD_STATUS)),
                   table="provider__assessments", **_PROV),
         TableSpec(name="sessions",
                   columns=(("session_id", TEXT), ("client_id", TEXT), ("session_date", DATE),
                            ("session_type", TEXT), ("status", TEXT), ("mandate_credit", TEXT),
                            ("minutes", INT)) + _STATUS,
                   key=("session_id",), identifier_columns=("session_id", "client_id"),
+                  codes=(("session_type", ("INDIVIDUAL_COUNSELING", "GROUP", "CASE_MANAGEMENT", "OTHER")),
+                         ("status", ("ATTENDED", "NO_SHOW", "CANCELLED")), ("mandate_credit", YES_NO),
+                         ("record_status", RECORD_STATUS)),
                   table="provider__sessions", **_PROV),
         TableSpec(name="referrals",
                   columns=(("referral_id", TEXT), ("client_id", TEXT), ("referral_date", DATE),
                            ("domain", TEXT), ("partner", TEXT), ("status", TEXT),
                            ("status_date", DATE)) + _STATUS,
                   key=("referral_id",), identifier_columns=("referral_id", "client_id", "partner"),
+                  codes=(("domain", SERVICE_DOMAINS + ("LEGAL",)),
+                         ("status", ("MADE", "CONNECTED", "DECLINED", "UNREACHABLE")),
+                         ("record_status", RECORD_STATUS)),
                   table="provider__referrals", **_PROV),
         TableSpec(name="exits",
                   columns=(("client_id", TEXT), ("exit_date", DATE), ("exit_reason", TEXT),
                            ("survey_helpfulness", INT), ("survey_would_recommend", TEXT)) + _STATUS,
                   key=("client_id",), identifier_columns=("client_id",),
+                  codes=(("exit_reason", ("MANDATE_COMPLETE", "VOLUNTARY_COMPLETE", "DISENGAGED", "TRANSFERRED",
+                                          "PROVIDER_CLOSED", "OTHER")),
+                         ("survey_would_recommend", YES_NO), ("record_status", RECORD_STATUS)),
                   table="provider__exits", **_PROV),
         TableSpec("dcjs__arrests", "dcjs", "arrests",
                   (("nysid", TEXT), ("arrest_id", TEXT), ("arrest_date", DATE),
                    ("arrest_county", TEXT), ("top_charge", TEXT), ("offense_level", TEXT)),
                   key=("arrest_id",), delimiter="|", upper_header=True, date_formats=("%Y%m%d",),
-                  identifier_columns=("nysid", "arrest_id")),
+                  identifier_columns=("nysid", "arrest_id"), codes=(("offense_level", ("F", "M", "V", "I")),)),
     ]
 }
 
@@ -158,37 +199,13 @@ def parse_as_of(name: str) -> date | None:
 def raw_table_ddl(spec: TableSpec) -> str:
     cols = []
     if spec.entity_column:
-        cols.append(f'"{spec.entity_column}" VARCHAR')
-    cols += [f'"{c}" {DUCKDB_TYPE[t]}' for c, t in spec.columns]
-    cols += [f'"{c}" {t}' for c, t in LINEAGE_COLUMNS]
-    return f"CREATE TABLE IF NOT EXISTS raw.{spec.table} ({', '.join(cols)})"
+        cols.append(f"{ident(spec.entity_column)} VARCHAR")
+    cols += [f"{ident(c)} {DUCKDB_TYPE[t]}" for c, t in spec.columns]
+    cols += [f"{ident(c)} {t}" for c, t in LINEAGE_COLUMNS]
+    return f"CREATE TABLE IF NOT EXISTS {qualified('raw', spec.table)} ({', '.join(cols)})"
 
 
-# Code lists (extracts.md): the values a coded column may hold, in the contract's order.
+# (table, column) -> the codes a coded column may hold, in the contract's order (derived from the
+# table specs above; the synthetic world generator and the test reader use this view).
 CODE_LISTS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("court__defendants", "sex"): ("F", "M", "X", "U"),
-    ("court__defendants", "gender_identity"): ("WOMAN", "MAN", "TRANS_WOMAN", "TRANS_MAN", "NONBINARY", "UNKNOWN"),
-    ("court__defendants", "race"): ("ASIAN", "BLACK", "WHITE", "AMERICAN_INDIAN", "PACIFIC_ISLANDER", "OTHER",
-                                    "UNKNOWN"),
-    ("court__defendants", "ethnicity"): ("HISPANIC", "NOT_HISPANIC", "UNKNOWN"),
-    ("court__cases", "disposition"): ("ACD", "DISMISSED", "PLEA_VIOLATION", "PLEA_MISDEMEANOR", "CONVICTED",
-                                      "ACQUITTED", "TRANSFERRED", "ABATED"),
-    ("court__cases", "sealed"): ("Y", "N"),
-    ("court__events", "event_type"): ("ARRAIGNMENT", "ADJOURNMENT", "COMPLIANCE_REVIEW", "WARRANT_ISSUED",
-                                      "WARRANT_VACATED", "DISPOSITION", "RESTORED", "SEALED"),
-    ("provider__clients", "referral_source"): ("COURT_MANDATE", "SELF", "OUTREACH", "OTHER_AGENCY"),
-    ("provider__assessments", "domain"): ("TRAUMA", "SUBSTANCE_USE", "MENTAL_HEALTH", "HOUSING", "IMMIGRATION",
-                                          "EMPLOYMENT", "MEDICAL", "TRAFFICKING_INDICATORS"),
-    ("provider__assessments", "level"): ("NONE", "LOW", "MODERATE", "HIGH"),
-    ("provider__sessions", "session_type"): ("INDIVIDUAL_COUNSELING", "GROUP", "CASE_MANAGEMENT", "OTHER"),
-    ("provider__sessions", "status"): ("ATTENDED", "NO_SHOW", "CANCELLED"),
-    ("provider__sessions", "mandate_credit"): ("Y", "N"),
-    ("provider__referrals", "domain"): ("TRAUMA", "SUBSTANCE_USE", "MENTAL_HEALTH", "HOUSING", "IMMIGRATION",
-                                        "EMPLOYMENT", "MEDICAL", "TRAFFICKING_INDICATORS", "LEGAL"),
-    ("provider__referrals", "status"): ("MADE", "CONNECTED", "DECLINED", "UNREACHABLE"),
-    ("provider__exits", "exit_reason"): ("MANDATE_COMPLETE", "VOLUNTARY_COMPLETE", "DISENGAGED", "TRANSFERRED",
-                                         "PROVIDER_CLOSED", "OTHER"),
-    ("provider__exits", "survey_would_recommend"): ("Y", "N"),
-    ("dcjs__arrests", "offense_level"): ("F", "M", "V", "I"),
-    **{(t, "record_status"): ("ACTIVE", "DELETED") for t in SOURCE_TABLES["provider"]},
-}
+    (table, column): codes for table, spec in TABLE_SPECS.items() for column, codes in spec.codes}

@@ -1,9 +1,11 @@
-"""Row rules and Great Expectations, both driven by the suites in `expectations/` (read-only).
+"""Validate a staged batch: row rules and Great Expectations, both driven by the suites in
+`expectations/` (read, never rewritten), then each delivery's verdict.
 
 * `row_rules`: each expectation of a suite, translated to a DuckDB set operation over the staged
-  table of all the run's new rows, gives the rows that break it (-> raw.rejected_rows, or held).
-* `run_gx`: Great Expectations runs each suite once over the same staged table (the run's new
+  table of all the batch's new rows, gives the rows that break it (-> raw.rejected_rows, or held).
+* `run_gx`: Great Expectations runs each suite once over the same staged table (the batch's new
   deliveries together); its counts must agree with the row rules, else the check fails.
+* `judge`: a delivery whose rejected rows exceed the reject threshold is rejected whole.
 
 Neither keeps or reports values: only counts, files, lines, columns and rule names.
 """
@@ -11,56 +13,95 @@ Neither keeps or reports values: only counts, files, lines, columns and rule nam
 from __future__ import annotations
 
 import json
-import os
+from dataclasses import dataclass
 from functools import lru_cache
 
+from pipelines.ingestion.batch import Item, Run, problem
 from pipelines.ingestion.spec import TABLE_SPECS
+from pipelines.ingestion.stage import cursor, stage_table
+from pipelines.settings import EXPECTATIONS_DIR, quiet_telemetry
+from pipelines.sql import ident, literal
 
 STRUCTURAL = "structural"
 MAX_LOCATIONS = 20
 
 
-def suites_dir():
-    from pipelines.settings import EXPECTATIONS_DIR
+SUITES_DIR = EXPECTATIONS_DIR / "gx" / "expectations" / "raw"
 
-    return EXPECTATIONS_DIR / "gx" / "expectations" / "raw"
+
+@dataclass
+class Validation:
+    checks: dict[str, dict]          # table -> suite result (GX, and its agreement with the row rules)
+    per_delivery: dict[int, dict]    # stage index -> rejected / held rows and their first locations
+
+
+def validate_batch(run: Run) -> Validation:
+    """Row rules, then Great Expectations, over the staged batch (attached as `stg` to `run.con`)."""
+    scon = cursor(run.con)
+    try:
+        with run.timed("rules"):
+            suites = load_suites()
+            counts = row_rules(scon, suites)
+            per_delivery = violations_per_delivery(scon)
+        with run.timed("gx"):
+            checks = run_gx(lambda: cursor(run.con), suites, counts) if run.gx_enabled else gx_disabled(suites)
+        for table, res in checks.items():
+            for f in res["failing"]:
+                if f["action"] != STRUCTURAL:
+                    f["rows"] = locations(scon, table, f["expectation_id"])
+    finally:
+        scon.close()
+    return Validation(checks, per_delivery)
+
+
+def judge(item: Item, validation: Validation, reject_threshold: float) -> None:
+    """An intake-accepted item's row faults, counted into its outcome; rejected whole above the
+    threshold (its rejected rows are still recorded)."""
+    out, chk = item.outcome, item.checked
+    v = validation.per_delivery.get(item.stage_index, {"rejected": 0, "held": 0, "problems": []})
+    total = sum(fr.row_count for frs in chk.reads.values() for fr in frs)
+    malformed = [(fr.label, ln, why) for frs in chk.reads.values() for fr in frs for ln, why in fr.malformed]
+    out.rows_rejected, out.rows_held = v["rejected"] + len(malformed), v["held"]
+    out.problems.extend(problem(item.delivery, out.delivery_key, f, ln, None, "malformed_row", f"row rejected: {why}")
+                        for f, ln, why in malformed[:MAX_LOCATIONS])
+    out.problems.extend(dict(p, source=out.source_id, delivery=out.delivery_key) for p in v["problems"])
+    if total and out.rows_rejected / total > reject_threshold:
+        out.status = "rejected"
+        out.reason = (f"rejected_share: {out.rows_rejected} of {total} rows broke row rules "
+                      f"(threshold {reject_threshold:.0%})")
 
 
 def load_suites() -> dict[str, dict]:
     """table -> suite dict, as stored. A missing suite is an error (a check must never pass unrun)."""
     out = {}
     for table in TABLE_SPECS:
-        p = suites_dir() / f"{table}.json"
-        with open(p, encoding="utf-8") as fh:
+        with open(SUITES_DIR / f"{table}.json", encoding="utf-8") as fh:
             out[table] = json.load(fh)
     return out
-
-
-def _quote_list(values) -> str:
-    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
 
 
 def expectation_sql(table: str, e: dict) -> str | None:
     """SQL giving the `_row_id`s that break expectation `e` in stage_<table>; None if structural."""
     kw, typ = e["kwargs"], e["type"]
-    st = f"stage_{table}"
+    st = stage_table(table)
     if typ in ("expect_column_to_exist", "expect_column_values_to_be_in_type_list",
                "expect_column_values_to_be_of_type"):
         return None
     if typ == "expect_column_values_to_not_be_null":
-        return f'SELECT _row_id FROM {st} WHERE "{kw["column"]}" IS NULL'
+        return f"SELECT _row_id FROM {st} WHERE {ident(kw['column'])} IS NULL"
     if typ == "expect_column_values_to_be_in_set":
-        c = kw["column"]
-        return f'SELECT _row_id FROM {st} WHERE "{c}" IS NOT NULL AND NOT list_contains({_quote_list(kw["value_set"])}, "{c}")'
+        c = ident(kw["column"])
+        codes = literal([str(v) for v in kw["value_set"]])
+        return f"SELECT _row_id FROM {st} WHERE {c} IS NOT NULL AND NOT list_contains({codes}, {c})"
     if typ == "expect_column_values_to_be_between":
-        c, conds = kw["column"], []
+        c, conds = ident(kw["column"]), []
         if kw.get("min_value") is not None:
-            conds.append(f'"{c}" < {kw["min_value"]}')
+            conds.append(f"{c} < {literal(kw['min_value'])}")
         if kw.get("max_value") is not None:
-            conds.append(f'"{c}" > {kw["max_value"]}')
+            conds.append(f"{c} > {literal(kw['max_value'])}")
         return f'SELECT _row_id FROM {st} WHERE {" OR ".join(conds)}'
     if typ == "expect_compound_columns_to_be_unique":
-        cols = ", ".join(f'"{c}"' for c in kw["column_list"])
+        cols = ", ".join(ident(c) for c in kw["column_list"])
         return (f"SELECT s._row_id FROM {st} s JOIN (SELECT {cols} FROM {st} GROUP BY ALL HAVING count(*) > 1) d "
                 f"USING ({cols})")
     if typ == "unexpected_rows_expectation":
@@ -82,7 +123,7 @@ def row_rules(scon, suites: dict[str, dict]) -> dict[str, dict[str, int]]:
             meta = e.get("meta", {})
             n = scon.execute(f"""
                 INSERT INTO violations
-                SELECT DISTINCT r._row_id, s._d, ?, ?, ?, ?, ? FROM ({sql}) r JOIN stage_{table} s USING (_row_id)""",
+                SELECT DISTINCT r._row_id, s._d, ?, ?, ?, ?, ? FROM ({sql}) r JOIN {stage_table(table)} s USING (_row_id)""",
                 [table, meta.get("column"), meta.get("rule", e["type"]), meta.get("action", "reject"), e["id"]]
             ).fetchone()[0]
             counts[table][e["id"]] = n
@@ -98,20 +139,21 @@ def violations_per_delivery(scon) -> dict[int, dict]:
         v["rejected" if action == "reject" else "held"] += n
     union = " UNION ALL ".join(
         f"SELECT v._d, v.table_name, s._file, s._line, v.column_name, v.rule, v.action FROM violations v "
-        f"JOIN stage_{t} s USING (_row_id) WHERE v.table_name = '{t}'" for t in TABLE_SPECS)
+        f"JOIN {stage_table(t)} s USING (_row_id) WHERE v.table_name = {literal(t)}" for t in TABLE_SPECS)
     for d, table, file, line, col, rule, action in scon.execute(f"""
             SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY _d ORDER BY _file, _line, column_name, rule) rn
-                           FROM ({union})) WHERE rn <= {MAX_LOCATIONS} ORDER BY _d, rn""").fetchall():
+                           FROM ({union})) WHERE rn <= ? ORDER BY _d, rn""", [MAX_LOCATIONS]).fetchall():
         out[d]["problems"].append({"table": table, "file": file, "line": line, "column": col, "rule": rule,
                                    "action": action,
                                    "message": f"{'held' if action == 'hold' else 'row rejected'}: {rule}"})
     return out
 
 
-def locations(scon, table: str, expectation_id: str, limit: int = MAX_LOCATIONS) -> list[str]:
+def locations(scon, table: str, expectation_id: str) -> list[str]:
+    """The first rows breaking an expectation, as `delivery file line N`."""
     return [f"{dk} {f} line {ln}" for dk, f, ln in scon.execute(
-        f"SELECT s._delivery_key, s._file, s._line FROM violations v JOIN stage_{table} s USING (_row_id) "
-        f"WHERE v.expectation_id = ? ORDER BY 1, 2, 3 LIMIT {limit}", [expectation_id]).fetchall()]
+        f"SELECT s._delivery_key, s._file, s._line FROM violations v JOIN {stage_table(table)} s USING (_row_id) "
+        f"WHERE v.expectation_id = ? ORDER BY 1, 2, 3 LIMIT ?", [expectation_id, MAX_LOCATIONS]).fetchall()]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -121,7 +163,7 @@ def locations(scon, table: str, expectation_id: str, limit: int = MAX_LOCATIONS)
 def _gx():
     """Import GX once, quietly, with DuckDB registered as a persisted-connection dialect (GX 1.24
     closes the connection before fetching otherwise; see shared stack notes)."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    quiet_telemetry()
     import logging
 
     import great_expectations as gx
@@ -139,16 +181,16 @@ def _gx():
     return gx
 
 
-def _failed(table: str, message: str) -> dict:
+def _failed(message: str) -> dict:
     return {"passed": False, "severity": "ERROR", "error": message, "failing": [], "rows_validated": None,
             "expectations": 0}
 
 
 def gx_disabled(suites) -> dict:
-    return {t: _failed(t, "Great Expectations was not run") for t in suites}
+    return {t: _failed("Great Expectations was not run") for t in suites}
 
 
-def run_gx(stage_cursor, suites: dict[str, dict], engine: dict[str, dict[str, int]]) -> dict[str, dict]:
+def run_gx(stage_cursor, suites: dict[str, dict], rule_counts: dict[str, dict[str, int]]) -> dict[str, dict]:
     """Each suite once over its staged table. Any failure to run -> a failed check, never a pass.
 
     `stage_cursor()` returns a DuckDB connection whose default database is the stage; GX reaches
@@ -166,13 +208,13 @@ def run_gx(stage_cursor, suites: dict[str, dict], engine: dict[str, dict[str, in
         ds = ctx.data_sources.add_sql(name="stage", connection_string="duckdb:///:memory:",
                                       kwargs={"creator": lambda: duckdb_engine.ConnectionWrapper(stage_cursor())})
     except Exception as e:  # noqa: BLE001 - reported as failed checks
-        return {t: _failed(t, f"Great Expectations could not start: {type(e).__name__}: {e}") for t in suites}
+        return {t: _failed(f"Great Expectations could not start: {type(e).__name__}: {e}") for t in suites}
     try:
         for table, suite in suites.items():
             try:
-                results[table] = _run_one(gx, ctx, ds, table, suite, engine.get(table, {}))
+                results[table] = _run_one(gx, ctx, ds, table, suite, rule_counts.get(table, {}))
             except Exception as e:  # noqa: BLE001
-                results[table] = _failed(table, f"suite raw.{table} could not run: {type(e).__name__}: {e}")
+                results[table] = _failed(f"suite raw.{table} could not run: {type(e).__name__}: {e}")
     finally:
         try:
             ds.get_execution_engine().close()
@@ -197,7 +239,7 @@ def _exception_message(info) -> str | None:
     return None
 
 
-def _run_one(gx, ctx, ds, table: str, suite_dict: dict, engine_counts: dict[str, int]) -> dict:
+def _run_one(gx, ctx, ds, table: str, suite_dict: dict, rule_counts: dict[str, int]) -> dict:
     from great_expectations.expectations.registry import get_expectation_impl
 
     asset = ds.add_table_asset(name=table, table_name=f"stage_{table}")
@@ -227,9 +269,9 @@ def _run_one(gx, ctx, ds, table: str, suite_dict: dict, engine_counts: dict[str,
             rows = result.get("element_count", rows)
         else:
             n = 0 if r.success else 1
-        if meta.get("action") != STRUCTURAL and eid in engine_counts and engine_counts[eid] != n:
+        if meta.get("action") != STRUCTURAL and eid in rule_counts and rule_counts[eid] != n:
             disagree.append(f"{meta.get('rule')} on {meta.get('column')}: GX {n} rows, row rules "
-                            f"{engine_counts[eid]} rows")
+                            f"{rule_counts[eid]} rows")
         if not r.success:
             failing.append({"rule": meta.get("rule", cfg.type), "column": meta.get("column"),
                             "expectation": cfg.type, "action": meta.get("action", "reject"),

@@ -1,12 +1,15 @@
-"""The restricted store's raw schema: DDL for raw tables and the ledger, and the ledger export."""
+"""The restricted store: one writer's connection and lock, the raw schema's DDL, the ledger export."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipelines.ingestion.spec import TABLE_SPECS, raw_table_ddl
+from pipelines.sql import literal
 
 LEDGER_DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
@@ -22,16 +25,41 @@ LEDGER_DDL = [
 ]
 
 
+@contextmanager
+def exclusive_lock(path: Path, say):
+    """One writer at a time (DuckDB has one writer per file): an flock the OS drops on exit/kill."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("another ingestion run holds the warehouse; waiting for it to finish")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+@contextmanager
+def open_store(settings):
+    """The restricted store's read-write connection, with the raw schema in place."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.restricted_db))
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET memory_limit = ?", [settings.duckdb_memory_limit])
+        ensure_schema(con)
+        # Fewer, larger checkpoints while loading many deliveries; committed work is in the WAL.
+        con.execute("SET checkpoint_threshold = ?", [settings.duckdb_checkpoint_threshold])
+        yield con
+    finally:
+        con.close()
+
+
 def ensure_schema(con) -> None:
     for ddl in LEDGER_DDL:
         con.execute(ddl)
     for spec in TABLE_SPECS.values():
         con.execute(raw_table_ddl(spec))
-
-
-def raw_columns(spec) -> list[str]:
-    cols = [spec.entity_column] if spec.entity_column else []
-    return cols + spec.column_names + ["_delivery_key", "_source_id", "_as_of", "_version", "_file", "_line"]
 
 
 def export_ledger(con, dest: Path) -> None:
@@ -47,7 +75,7 @@ def export_ledger(con, dest: Path) -> None:
                                        ORDER BY f.file_name)
                                 FROM raw.delivery_files f WHERE f.delivery_key = d.delivery_key), []) AS files
           FROM raw.deliveries d ORDER BY d.as_of, d.source_id, d.version
-        ) TO '{tmp}' (FORMAT parquet)""")
+        ) TO {literal(tmp)} (FORMAT parquet)""")
     os.replace(tmp, dest)
 
 

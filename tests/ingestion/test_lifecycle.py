@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -90,7 +91,16 @@ KILL_SCRIPT = """
 import sys
 sys.path.insert(0, {repo!r})
 from pipelines.settings import get_settings
+import time
+from pathlib import Path
+from pipelines.ingestion import load
 from pipelines.ingestion.pipeline import run_ingestion
+
+def stop_here(delivery_key):  # inside the first loading transaction, its rows inserted
+    Path({marker!r}).write_text("in-transaction")
+    time.sleep(60)
+
+load.before_commit = stop_here
 run_ingestion(get_settings(warehouse={wh!r}, landing={land!r}), gx_enabled=False)
 """
 
@@ -107,9 +117,8 @@ def test_sigkill_mid_load_leaves_warehouse_as_before(settings_for, tmp_path):
     w.write_delivery(s.landing, "dcjs", AS_OF, w.to_files(w.dcjs_rows()))
 
     marker = tmp_path / "in-transaction"
-    env = dict(os.environ, HTIC_TEST_SLEEP_IN_LOAD="60", HTIC_TEST_SLEEP_MARKER=str(marker))
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT.format(repo=str(REPO), wh=str(s.warehouse),
-                                                                      land=str(s.landing))], env=env)
+                                                                      land=str(s.landing), marker=str(marker))])
     try:
         deadline = time.time() + 60
         while not marker.exists():
@@ -146,7 +155,9 @@ def test_batches_load_the_same_as_one_run(tmp_path):
     one = get_settings(warehouse=tmp_path / "one", landing=land)
     many = get_settings(warehouse=tmp_path / "many", landing=land)
     run_ingestion(one, gx_enabled=False)
-    s = run_ingestion(many, gx_enabled=False, batch_bytes=1)
+    said = []
+    s = run_ingestion(replace(many, batch_mb=0), gx_enabled=False, progress=said.append)  # a delivery per batch
     assert s["counts"]["accepted"] == 5
+    assert [m for m in said if m.startswith("batch ")] == [f"batch {n}/5: 1 deliveries" for n in range(1, 6)]
     assert raw_snapshot(one) == {k: [tuple(str(many.archive_dir) if x == str(many.archive_dir) else x for x in r)
                                      for r in v] for k, v in raw_snapshot(many).items()}

@@ -1,0 +1,43 @@
+"""Intake: archive, control-check and read each delivery of a batch; set aside exact repeats.
+
+Every delivery becomes an `Item`: rejected (a structural fault, with where it was found),
+duplicate (bytes already received), or accepted so far with its rows read (to be staged)."""
+
+from __future__ import annotations
+
+from pipelines.ingestion.batch import Batch, Item, Outcome, Run, problem
+from pipelines.ingestion.deliveries import Delivery, check_delivery
+from pipelines.ingestion.plan import find_duplicate, version_of
+
+
+def take_in(run: Run, batch: Batch) -> list[Item]:
+    items: list[Item] = []
+    staged = 0
+    for i, d in enumerate(batch.deliveries, 1):
+        with run.timed("read"):
+            item = _take_in_one(run, d, staged)
+        if item.stage_index is not None:
+            staged += 1
+        items.append(item)
+        run.progress("read", batch.done_before + i)
+    return items
+
+
+def _take_in_one(run: Run, d: Delivery, next_stage_index: int) -> Item:
+    version = version_of(d, run.ledger.seen, run.force)
+    dkey = f"{d.key}/v{version}"
+    chk = check_delivery(d, run.settings.archive_dir)
+    out = Outcome(dkey, d.source_id, d.as_of.isoformat(), version, "accepted", warnings=list(chk.warnings))
+    if chk.error is not None:
+        e = chk.error
+        out.status, out.reason = "rejected", f"{e.rule}: {e}"
+        out.problems.append(problem(d, dkey, e.file, e.line, e.column, e.rule, str(e)))
+        return Item(chk, out)
+    fp = chk.fingerprint
+    dup = find_duplicate(d, fp, [k for k in run.ledger.accepted if k[3] != dkey])
+    if dup:
+        out.status, out.duplicate_of = "duplicate", dup
+        out.reason = "identical bytes were already received"
+        return Item(chk, out)
+    run.ledger.accepted.append((d.source_id, d.as_of, fp, dkey))
+    return Item(chk, out, stage_index=next_stage_index)
