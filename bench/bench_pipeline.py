@@ -70,6 +70,7 @@ def dbt_overhead(wh: Path, as_of: str) -> tuple[float, float]:
     """dbt run (models only) on a copy of the restricted store, then the compiled SQL it executed,
     in run order, directly in DuckDB on another copy of the same pre-dbt state."""
     sys.path.insert(0, str(ROOT))
+    from pipelines.dates import dbt_vars
     from pipelines.settings import get_settings
 
     settings = get_settings(wh)
@@ -97,7 +98,7 @@ def dbt_overhead(wh: Path, as_of: str) -> tuple[float, float]:
         shutil.copy(base, a)
         shutil.copy(base, b)
         target = tmp / "target"
-        cmd = ["dbt", "run", "--vars", json.dumps({"as_of": as_of}), "--target-path", str(target), "--quiet",
+        cmd = ["dbt", "run", "--vars", dbt_vars(as_of), "--target-path", str(target), "--quiet",
                "--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(ROOT / "dbt_project")]
         r = timed(["dbt", "seed", *cmd[2:]], extra_env={**dbt_env, "HTIC_RESTRICTED_DB": str(a)})
         r = timed(cmd, extra_env={**dbt_env, "HTIC_RESTRICTED_DB": str(a)})
