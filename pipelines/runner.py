@@ -29,8 +29,9 @@ from pipelines.settings import Settings
 from pipelines.snapshot.assets import SNAPSHOT_KEY
 
 RAW = dg.AssetSelection.assets(raw_tables)
-MODELS = dg.AssetSelection.assets(PUBLISH_ASSET_KEY).upstream() - RAW.upstream()  # dbt models + publish
 SNAPSHOT = dg.AssetSelection.assets(SNAPSHOT_KEY)
+# every dbt model and test (the whole `dbt build`, also models no mart reads) and the publish step
+MODELS = dg.AssetSelection.all() - RAW.upstream() - SNAPSHOT
 
 
 class RunFailed(RuntimeError):

@@ -57,10 +57,10 @@ def funder_snapshot(context: dg.AssetExecutionContext, config: SnapshotConfig,
     })
 
 
-# The quarter's snapshot with everything it is built from: ingestion -> dbt (as of the quarter's
-# end, from the run's partition) -> publish -> snapshot. Reprocessing one delivery is not part of it.
-SNAPSHOT_SELECTION = (dg.AssetSelection.assets(funder_snapshot).upstream()
-                      - dg.AssetSelection.assets(dg.AssetKey(["ingestion", "delivery"])))
+# The quarter's snapshot with everything it is built from: ingestion -> the whole dbt build (as of
+# the quarter's end, from the run's partition) -> publish -> snapshot. Reprocessing one delivery is
+# a job of its own.
+SNAPSHOT_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.assets(dg.AssetKey(["ingestion", "delivery"]))
 
 snapshot_job = dg.define_asset_job(
     "funder_snapshot_job", selection=SNAPSHOT_SELECTION, partitions_def=quarter_partitions,
