@@ -71,6 +71,7 @@ def dbt_overhead(wh: Path, as_of: str) -> tuple[float, float]:
     """dbt run (models only) on a copy of the restricted store, then the compiled SQL it executed,
     in run order, directly in DuckDB on another copy of the same pre-dbt state."""
     sys.path.insert(0, str(ROOT))
+    from pipelines.dates import dbt_vars
     from pipelines.settings import get_settings
     from pipelines.sql import ident, literal, qualified
     from tests.dbt_env import dbt_env
@@ -96,7 +97,7 @@ def dbt_overhead(wh: Path, as_of: str) -> tuple[float, float]:
         shutil.copy(base, a)
         shutil.copy(base, b)
         target = tmp / "target"
-        cmd = ["dbt", "run", "--vars", json.dumps({"as_of": as_of}), "--target-path", str(target), "--quiet",
+        cmd = ["dbt", "run", "--vars", dbt_vars(as_of), "--target-path", str(target), "--quiet",
                "--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(ROOT / "dbt_project")]
         dbt_vars = dbt_env(a, tmp, secret=env()["HTIC_PSEUDONYM_SECRET"])  # target: tmp / "target"
         r = timed(["dbt", "seed", *cmd[2:]], extra_env=dbt_vars)

@@ -64,15 +64,7 @@ s.ensure_dirs()
 from htic_synth import generate
 generate(s.landing, truth=s.warehouse / "truth", scale=scale)
 from pipelines import runner
-runner.ingest(s, log_level="WARNING")
-try:
-    from pipelines.runner import build_as_of
-    build_as_of(s, date(2026, 9, 30))
-except ImportError:  # until the integration area provides it: the dbt stage and publish directly
-    from pipelines.defs.dbt import build_models
-    from pipelines.publish import publish_analytics
-    assert build_models(s, date(2026, 9, 30)).success
-    publish_analytics(s)
+runner.build(s, date(2026, 9, 30), log_level="WARNING")
 """
 
 

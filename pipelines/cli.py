@@ -13,7 +13,7 @@ import sys
 # sub-command -> module providing `add_arguments(parser)` and `run(args) -> int`
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("htic_synth.cli", "write a synthetic landing tree (and its truth beside it)"),
-    "run": ("pipelines.runner", "ingest, validate, model and publish, in-process through Dagster"),
+    "run": ("pipelines.run", "ingest, validate, model and publish, in-process through Dagster"),
     "status": ("pipelines.status", "show the delivery ledger (never locks the warehouse)"),
     "snapshot": ("pipelines.snapshot.cli", "publish the quarterly funder snapshot"),
     "ui": ("pipelines.ui", "start the Dagster UI on 127.0.0.1"),

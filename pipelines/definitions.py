@@ -1,7 +1,7 @@
-"""The one Dagster code location: gathers each area's small `Definitions` (pipelines/defs/*.py)."""
+"""The one Dagster code location (`dagster dev -m pipelines.definitions`, `htic ui`): the asset graph
+of pipelines/defs/ with the settings read from the environment when the location loads."""
 
-import dagster as dg
+from pipelines.defs import definitions
+from pipelines.settings import get_settings
 
-from pipelines.defs import dbt, ingestion, snapshot
-
-defs = dg.Definitions.merge(ingestion.defs, dbt.defs, snapshot.defs)
+defs = definitions(get_settings())

@@ -19,7 +19,7 @@ def add_arguments(parser):
 
 def run(args) -> int:
     from htic_synth import DEFAULT_SEED, generate  # the demo (not the pipeline) knows the world is synthetic
-    from pipelines import runner
+    from pipelines.run import print_summary, run_pipeline
     from pipelines.settings import get_settings
 
     settings = get_settings(args.warehouse)
@@ -39,8 +39,7 @@ def run(args) -> int:
 
     print("[demo] ingesting, validating and modelling every delivery (htic run; ~2 minutes on the default world) ...",
           flush=True)
-    result = runner.run_pipeline(settings, quiet=True)
-    runner.print_summary(result)
+    print_summary(run_pipeline(settings, quiet=True))
 
     from pipelines.snapshot.cli import publish_latest
 
@@ -55,6 +54,6 @@ def run(args) -> int:
     print(f"  delivery ledger            {settings.ledger_export}   (htic status)")
     print(f"  analytics warehouse        {settings.analytics_db}   (evaluators: duckdb -readonly)")
     print(f"  funder snapshot            {snap}")
-    print(f"  Dagster UI                 make ui  ->  http://127.0.0.1:3000")
+    print("  Dagster UI                 make ui  ->  http://127.0.0.1:3000")
     print(f"[demo] done in {time.monotonic() - t0:.0f}s")
     return 0

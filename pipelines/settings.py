@@ -1,19 +1,21 @@
-"""One place for paths and settings, read lazily (never at import time).
+"""The one settings object: every path and tunable of the pipeline, read once, lazily.
 
-Every path comes from a `Settings` object built by `get_settings()`; environment variables are read
-only when it is called, so tests can point everything at `tmp_path` without purging `sys.modules`.
+`get_settings()` reads the environment (then the defaults below) when it is called, never at
+import, and returns a frozen `Settings`; Dagster assets receive it as one resource (`htic`,
+pipelines/defs/resources.py). No other module reads `HTIC_*` variables. Every tunable is listed,
+with its default, in the README ("Settings").
 
 Environment variables (all optional):
-  HTIC_WAREHOUSE         warehouse folder (default: <repo>/warehouse)
-  HTIC_LANDING           landing root (default: <warehouse>/landing)
-  HTIC_PSEUDONYM_SECRET  the pseudonymisation secret itself (hex or any string)
-  HTIC_SECRET_FILE       a file holding that secret (default: <repo>/.secrets/pseudonym.key)
-  HTIC_ALERT_WEBHOOK     URL that run-failure alerts are POSTed to (optional)
-  HTIC_DUCKDB_MEMORY     DuckDB memory limit while ingesting (default: 2GB)
-  HTIC_CHECKPOINT_THRESHOLD  DuckDB checkpoint threshold while loading deliveries (default: 1GB)
-  HTIC_REJECT_THRESHOLD  share of a delivery's rows that row faults may reject before the whole
-                         delivery is rejected (default: 0.10)
-  HTIC_BATCH_MB          deliveries read and validated together, at most this many MB of files (default: 256)
+  HTIC_WAREHOUSE             warehouse folder (default: <repo>/warehouse)
+  HTIC_LANDING               landing root (default: <warehouse>/landing)
+  HTIC_DUCKDB_MEMORY         DuckDB memory limit of the ingestion connection (default 2GB)
+  HTIC_CHECKPOINT_THRESHOLD  DuckDB WAL size that triggers a checkpoint while loading (default 1GB)
+  HTIC_REJECT_THRESHOLD      share of a delivery's rows that may be rejected before the whole
+                             delivery is (default 0.10)
+  HTIC_BATCH_MB              deliveries read and validated together, at most this many MB (default 256)
+  HTIC_ALERT_WEBHOOK         URL that run-failure alerts are POSTed to (default: none)
+  HTIC_PSEUDONYM_SECRET      the pseudonymisation secret itself (read by `pseudonym_secret()` only)
+  HTIC_SECRET_FILE           a file holding that secret (default: <repo>/.secrets/pseudonym.key)
 """
 
 from __future__ import annotations
@@ -40,15 +42,24 @@ run_coordinator:
 """
 
 
+DEFAULTS = {
+    "duckdb_memory_limit": "2GB",
+    "duckdb_checkpoint_threshold": "1GB",
+    "reject_threshold": 0.10,
+    "batch_mb": 256,
+    "alert_webhook": None,
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     warehouse: Path
     landing: Path
-    duckdb_memory_limit: str = "2GB"
-    duckdb_checkpoint_threshold: str = "1GB"
-    reject_threshold: float = 0.10
-    batch_mb: int = 256
-    alert_webhook: str | None = None
+    duckdb_memory_limit: str = DEFAULTS["duckdb_memory_limit"]
+    duckdb_checkpoint_threshold: str = DEFAULTS["duckdb_checkpoint_threshold"]
+    reject_threshold: float = DEFAULTS["reject_threshold"]
+    batch_mb: int = DEFAULTS["batch_mb"]
+    alert_webhook: str | None = DEFAULTS["alert_webhook"]
 
     # --- restricted store: identifiers live here and nowhere else -------------------------------
     @property
@@ -87,6 +98,21 @@ class Settings:
     def dagster_home(self) -> Path:
         return self.warehouse / "dagster_home"
 
+    # --- dbt's artifacts and logs of the builds of this warehouse (never shared between warehouses)
+    @property
+    def dbt_dir(self) -> Path:
+        return self.warehouse / "dbt"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        """The parsed project (manifest.json) and one folder per build (artifacts and logs)."""
+        return self.dbt_dir / "target"
+
+    @property
+    def analytics_builds(self) -> Path:
+        """as-of date -> fingerprint of the deliveries the published metrics as of it were built from."""
+        return self.warehouse / "analytics_builds.json"
+
     def ensure_dirs(self) -> None:
         for d in (self.warehouse, self.restricted_dir, self.archive_dir, self.quarantine_dir):
             d.mkdir(parents=True, exist_ok=True)
@@ -101,15 +127,19 @@ class Settings:
 
 
 def get_settings(warehouse: str | os.PathLike | None = None, landing: str | os.PathLike | None = None) -> Settings:
-    wh = Path(warehouse or os.environ.get("HTIC_WAREHOUSE") or REPO_ROOT / "warehouse").resolve()
-    ld = Path(landing or os.environ.get("HTIC_LANDING") or wh / "landing").resolve()
+    """Arguments first, then the environment, then the defaults."""
     env = os.environ.get
-    return Settings(warehouse=wh, landing=ld,
-                    duckdb_memory_limit=env("HTIC_DUCKDB_MEMORY") or "2GB",
-                    duckdb_checkpoint_threshold=env("HTIC_CHECKPOINT_THRESHOLD") or "1GB",
-                    reject_threshold=float(env("HTIC_REJECT_THRESHOLD") or 0.10),
-                    batch_mb=int(env("HTIC_BATCH_MB") or 256),
-                    alert_webhook=env("HTIC_ALERT_WEBHOOK") or None)
+    wh = Path(warehouse or env("HTIC_WAREHOUSE") or REPO_ROOT / "warehouse").resolve()
+    ld = Path(landing or env("HTIC_LANDING") or wh / "landing").resolve()
+    return Settings(
+        warehouse=wh,
+        landing=ld,
+        duckdb_memory_limit=env("HTIC_DUCKDB_MEMORY") or DEFAULTS["duckdb_memory_limit"],
+        duckdb_checkpoint_threshold=env("HTIC_CHECKPOINT_THRESHOLD") or DEFAULTS["duckdb_checkpoint_threshold"],
+        reject_threshold=float(env("HTIC_REJECT_THRESHOLD") or DEFAULTS["reject_threshold"]),
+        batch_mb=int(env("HTIC_BATCH_MB") or DEFAULTS["batch_mb"]),
+        alert_webhook=env("HTIC_ALERT_WEBHOOK") or DEFAULTS["alert_webhook"],
+    )
 
 
 def pseudonym_secret() -> str:

@@ -35,3 +35,48 @@ def test_settings_paths_follow_the_warehouse(tmp_path, monkeypatch):
     assert s.restricted_db.parent.parent == s.warehouse and s.analytics_db.parent == s.warehouse
     home = s.ensure_dagster_home()
     assert "max_concurrent_runs: 1" in (home / "dagster.yaml").read_text()
+
+
+TUNABLES = {"HTIC_DUCKDB_MEMORY": "duckdb_memory_limit", "HTIC_CHECKPOINT_THRESHOLD": "duckdb_checkpoint_threshold",
+            "HTIC_REJECT_THRESHOLD": "reject_threshold", "HTIC_BATCH_MB": "batch_mb",
+            "HTIC_ALERT_WEBHOOK": "alert_webhook"}
+
+
+def test_every_tunable_has_its_default_and_is_read_from_the_environment(tmp_path, monkeypatch):
+    for var in TUNABLES:
+        monkeypatch.delenv(var, raising=False)
+    s = st.get_settings(tmp_path / "wh")
+    assert (s.duckdb_memory_limit, s.duckdb_checkpoint_threshold, s.reject_threshold, s.batch_mb,
+            s.alert_webhook) == ("2GB", "1GB", 0.10, 256, None)
+    monkeypatch.setenv("HTIC_DUCKDB_MEMORY", "3GB")
+    monkeypatch.setenv("HTIC_CHECKPOINT_THRESHOLD", "512MB")
+    monkeypatch.setenv("HTIC_REJECT_THRESHOLD", "0.25")
+    monkeypatch.setenv("HTIC_BATCH_MB", "64")
+    monkeypatch.setenv("HTIC_ALERT_WEBHOOK", "http://127.0.0.1:9/alert")
+    monkeypatch.setenv("HTIC_LANDING", str(tmp_path / "elsewhere"))
+    s = st.get_settings(tmp_path / "wh")
+    assert (s.duckdb_memory_limit, s.duckdb_checkpoint_threshold, s.reject_threshold, s.batch_mb,
+            s.alert_webhook) == ("3GB", "512MB", 0.25, 64, "http://127.0.0.1:9/alert")
+    assert s.landing == (tmp_path / "elsewhere").resolve()
+    assert st.get_settings(tmp_path / "wh", landing=tmp_path / "arg").landing == (tmp_path / "arg").resolve()
+
+
+def test_every_tunable_is_documented_in_the_readme():
+    readme = (st.REPO_ROOT / "README.md").read_text()
+    for var, field in TUNABLES.items():
+        assert f"`{var}`" in readme and f"`{field}`" in readme, var
+    for var in ("HTIC_WAREHOUSE", "HTIC_LANDING", "HTIC_PSEUDONYM_SECRET", "HTIC_SECRET_FILE"):
+        assert f"`{var}`" in readme, var
+
+
+def test_the_resource_gives_back_the_same_settings(tmp_path):
+    from pipelines.defs.resources import HticSettings
+
+    s = st.get_settings(tmp_path / "wh", landing=tmp_path / "land")
+    assert HticSettings.from_settings(s).get() == s
+
+
+def test_dbt_artifacts_live_under_the_warehouse(tmp_path):
+    one, two = st.get_settings(tmp_path / "one"), st.get_settings(tmp_path / "two")
+    assert one.dbt_target_dir.is_relative_to(one.warehouse) and two.dbt_target_dir.is_relative_to(two.warehouse)
+    assert one.dbt_target_dir != two.dbt_target_dir

@@ -1,0 +1,21 @@
+"""The asset graph, one module per area: ingestion (deliveries -> raw/*), dbt (raw/* -> models ->
+analytics_warehouse), snapshot (analytics_warehouse -> funder_snapshot).
+
+`definitions(settings)` joins them and binds the one `htic` resource (the settings) and dbt's; the
+code location (pipelines/definitions.py) and the runner (pipelines/runner.py) both use it, so the
+UI and `htic run` / `htic snapshot` see one graph.
+"""
+
+import dagster as dg
+
+from pipelines.settings import Settings
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    from pipelines.defs import dbt, ingestion, snapshot
+    from pipelines.defs.resources import HticSettings
+
+    return dg.Definitions.merge(
+        ingestion.defs, dbt.definitions(settings), snapshot.defs,
+        dg.Definitions(resources={"htic": HticSettings.from_settings(settings)}),
+    )

@@ -1,20 +1,25 @@
 """Dagster definitions for the dbt area: the dbt project as assets, and the publish step.
 
-* The dbt project is loaded once, by the cached `dbt_project()`; `dbt parse` runs only when the
-  manifest is missing or older than a file of the project (`dagster dev` re-parses anyway through
-  `prepare_if_dev()`), never on a plain import with a fresh manifest.
+* The dbt project is loaded once per warehouse, by the cached `dbt_project(target_dir)`; `dbt
+  parse` runs only when the manifest is missing or older than a file of the project (`dagster dev`
+  re-parses anyway through `prepare_if_dev()`), never on a plain import with a fresh manifest. The
+  manifest, and every build's artifacts and logs, live under `<warehouse>/dbt/target`, so two
+  warehouses built from one checkout never share them.
 * `HticDbtTranslator` maps dbt sources to the ingestion area's asset keys `["raw", "<table>"]` and
   models to `["<model_name>"]`, grouped by layer, so the lineage graph is one connected picture;
   dbt tests become asset checks.
-* dbt runs as a subprocess (the `dbt` of this venv) inside the restricted DuckDB file, with the
-  as-of date A passed as `--vars`. DuckDB has a single writer per file: these assets run in-process
-  and one run at a time (the instance's run queue allows one concurrent run, settings.py), after
-  ingestion has closed its connection.
+* The dbt asset builds as of A: the run config's `as_of`, else the quarter end of the run's
+  snapshot partition, else the default from the ledger (pipelines.builds.default_as_of); A and the
+  grace become dbt `--vars` here (pipelines.dates.dbt_vars). dbt runs as a subprocess (the `dbt` of
+  this venv) inside the restricted DuckDB file. DuckDB has a single writer per file: these assets
+  run after ingestion (their dependency) and one run at a time (the instance's run queue allows one
+  concurrent run, settings.py).
 * `analytics_warehouse` (publish) depends on every mart and copies schema `analytics` to
-  analytics.duckdb (pipelines/publish.py).
+  analytics.duckdb (pipelines/publish.py), then records which build it holds (pipelines.builds).
 
 Nothing here logs or records identifiers: asset metadata holds counts and names of tables only.
 """
+
 
 
 import contextlib
@@ -24,6 +29,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -32,10 +38,13 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from pipelines.settings import DBT_PROJECT_DIR, Settings, get_settings, pseudonym_secret
+from pipelines import builds, dates
+from pipelines.defs.resources import HticSettings
+from pipelines.settings import DBT_PROJECT_DIR, Settings, pseudonym_secret
 
 DBT_ASSETS_NAME = "htic_dbt_models"
 PUBLISH_ASSET_KEY = dg.AssetKey(["analytics_warehouse"])
+PARTITION_TAG = "dagster/partition"  # the run's partition key (a quarter, in a funder_snapshot run)
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".py", ".csv", ".md"}
 
 # layer (second element of a model's fqn) -> Dagster group
@@ -70,21 +79,22 @@ def manifest_is_stale(project: DbtProject) -> bool:
 
 
 @functools.cache
-def dbt_project() -> DbtProject:
-    """The dbt project, prepared once per process (manifest parsed only when needed)."""
+def dbt_project(settings: Settings) -> DbtProject:
+    """The dbt project, its manifest in <warehouse>/dbt/target, parsed only when stale (once per process)."""
     _ensure_dbt_on_path()
-    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=settings.dbt_target_dir)
     project.prepare_if_dev()  # `dagster dev`: always re-parse
     if manifest_is_stale(project):
-        with dbt_env(get_settings(), secret=False):
+        with dbt_env(settings, secret=False):
             project.preparer.prepare(project)
     return project
 
 
-# --- environment of the dbt subprocess ---------------------------------------------------------
+# --- environment and arguments of the dbt subprocess --------------------------------------------
 
 
 def dbt_env_vars(settings: Settings, secret: bool = True) -> dict[str, str]:
+    """What profiles.yml reads: the restricted store, the plugin folder, and (for builds) the secret."""
     env = {
         "HTIC_RESTRICTED_DB": str(settings.restricted_db),
         "HTIC_DBT_PLUGIN_DIR": str(DBT_PROJECT_DIR / "plugins"),
@@ -116,22 +126,36 @@ def dbt_env(settings: Settings, secret: bool = True) -> Iterator[None]:
 
 def dbt_build_args(as_of: str | date) -> list[str]:
     """The dbt command of one build as of A (pure; unit-tested)."""
-    a = as_of.isoformat() if isinstance(as_of, date) else date.fromisoformat(str(as_of)).isoformat()
-    return ["build", "--vars", json.dumps({"as_of": a})]
+    return ["build", "--vars", dates.dbt_vars(as_of)]
 
 
-def default_as_of(settings: Settings) -> str:
-    """A when none is given: the last quarter end that the deliveries cover through 45 days later
-    (one rule for the UI and `htic run`: pipelines.runner.default_as_of)."""
-    from pipelines.runner import IngestionFailed
-    from pipelines.runner import default_as_of as rule
-
-    if not settings.restricted_db.exists():
-        raise dg.Failure("no restricted store yet: ingest deliveries first (or pass as_of)")
+def resolve_as_of(configured: str | None, run_partition: str | None, settings: Settings) -> date:
+    """A of a build: the run config's as_of, else the end of the run's quarter partition (a
+    funder_snapshot run), else the default from the ledger (the last quarter the deliveries cover)."""
+    if configured:
+        return dates.as_of_date(configured)
+    if run_partition:
+        return dates.quarter_end(run_partition)
     try:
-        return rule(settings).isoformat()
-    except IngestionFailed as exc:
+        return builds.default_as_of(settings)
+    except builds.NoDeliveries as exc:
         raise dg.Failure(str(exc)) from exc
+
+
+def build_target_dir(settings: Settings, run_id: str) -> Path:
+    """Artifacts and logs of one dbt build, under the warehouse (pruned by prune_build_targets)."""
+    return settings.dbt_target_dir / f"{DBT_ASSETS_NAME}-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
+
+
+def prune_build_targets(settings: Settings, keep: int = 5, min_age_s: float = 3600.0) -> None:
+    """Remove all but the newest few build folders, and only those untouched for an hour (another
+    process on the same warehouse may be using a recent one), so target/ does not grow without bound."""
+    root = settings.dbt_target_dir
+    runs = sorted((p for p in root.glob(f"{DBT_ASSETS_NAME}-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    now = time.time()
+    for old in runs[:-keep] if keep else runs:
+        if now - old.stat().st_mtime >= min_age_s:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 # --- translator ---------------------------------------------------------------------------------
@@ -161,28 +185,9 @@ TRANSLATOR = HticDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
 class DbtBuildConfig(dg.Config):
     """Run configuration of the dbt build."""
 
-    as_of: str | None = None  # the as-of date A, YYYY-MM-DD; default: latest accepted delivery's as-of
-    warehouse: str | None = None  # warehouse folder; default: get_settings() ($HTIC_WAREHOUSE or ./warehouse)
-
-
-class PublishConfig(dg.Config):
-    warehouse: str | None = None
-
-
-def _settings(warehouse: str | None) -> Settings:
-    return get_settings(warehouse) if warehouse else get_settings()
-
-
-def prune_run_targets(project: DbtProject, keep: int = 5, min_age_s: float = 3600.0) -> None:
-    """dagster-dbt gives every invocation its own target folder (target/<name>-<run>-<id>);
-    remove all but the newest few, and only those untouched for an hour (another process in the
-    same checkout may be using a recent one), so target/ does not grow without bound."""
-    root = project.project_dir / project.target_path
-    runs = sorted((p for p in root.glob(f"{DBT_ASSETS_NAME}-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    now = time.time()
-    for old in runs[:-keep] if keep else runs:
-        if now - old.stat().st_mtime >= min_age_s:
-            shutil.rmtree(old, ignore_errors=True)
+    # the as-of date A, YYYY-MM-DD; default: the end of the run's quarter partition, else the last
+    # quarter end whose A + 45 the deliveries received cover
+    as_of: str | None = None
 
 
 def mart_asset_keys(project: DbtProject) -> list[dg.AssetKey]:
@@ -195,32 +200,42 @@ def mart_asset_keys(project: DbtProject) -> list[dg.AssetKey]:
 
 
 @functools.cache
-def build_assets() -> tuple[dg.AssetsDefinition, dg.AssetsDefinition]:
-    project = dbt_project()
+def build_assets(project: DbtProject) -> tuple[dg.AssetsDefinition, dg.AssetsDefinition]:
+    """The dbt models (+ tests as checks) and the publish asset, from the project's manifest."""
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=TRANSLATOR, name=DBT_ASSETS_NAME)
-    def htic_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        settings = _settings(config.warehouse)
-        as_of = config.as_of or default_as_of(settings)
-        context.log.info(f"dbt build as of {as_of} in the restricted store")
+    def htic_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig,
+                        htic: HticSettings):
+        settings = htic.get()
+        as_of = resolve_as_of(config.as_of, context.run.tags.get(PARTITION_TAG), settings)
+        fingerprint = builds.inputs_fingerprint(settings, as_of)
+        builds.forget_build(settings)  # until this build succeeds, schema `analytics` holds no known build
+        context.log.info(f"dbt build as of {as_of} (deliveries with as-of <= {dates.cutoff(as_of)}) "
+                         "in the restricted store")
         with dbt_env(settings):
-            yield from dbt.cli(dbt_build_args(as_of), context=context).stream()
-        prune_run_targets(project)
+            yield from dbt.cli(dbt_build_args(as_of), context=context,
+                               target_path=build_target_dir(settings, context.run_id)).stream()
+        builds.note_build(settings, as_of, fingerprint)
+        prune_build_targets(settings)
 
     @dg.asset(
         key=PUBLISH_ASSET_KEY,
         deps=mart_asset_keys(project),
         group_name="analytics",
+        kinds={"duckdb"},
         description="analytics.duckdb: every table of schema `analytics` (pseudonymous) + the ledger, atomically replaced.",
     )
-    def analytics_warehouse(context: dg.AssetExecutionContext, config: PublishConfig) -> dg.MaterializeResult:
+    def analytics_warehouse(context: dg.AssetExecutionContext, htic: HticSettings) -> dg.MaterializeResult:
         from pipelines.publish import describe_published, publish_analytics
 
-        path = publish_analytics(_settings(config.warehouse))
+        settings = htic.get()
+        path = publish_analytics(settings)
+        as_of = builds.record_published(settings)
         tables = describe_published(path)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(path)),
+                "as_of": as_of.isoformat() if as_of else "",
                 "tables": len(tables),
                 "rows_by_table": dg.MetadataValue.json({t.name: t.rows for t in tables}),
             }
@@ -229,39 +244,11 @@ def build_assets() -> tuple[dg.AssetsDefinition, dg.AssetsDefinition]:
     return htic_dbt_models, analytics_warehouse
 
 
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project())
-
-
-def build_models(settings: Settings, as_of: date, instance: dg.DagsterInstance | None = None,
-                 log_level: str = "INFO") -> dg.ExecuteInProcessResult:
-    """Materialise every dbt asset (models + tests as checks) as of A, then publish, in-process.
-
-    Used by `htic run` / `htic snapshot`. Re-parses the project first if it changed on disk.
-    """
-    if manifest_is_stale(dbt_project()):
+def definitions(settings: Settings) -> dg.Definitions:
+    """The dbt area of the code location, its manifest under this warehouse."""
+    project = dbt_project(settings)
+    if manifest_is_stale(project):  # the project changed on disk since this process parsed it
         dbt_project.cache_clear()
-        build_assets.cache_clear()
-    models, publish = build_assets()
-    run_config = dg.RunConfig(
-        ops={
-            DBT_ASSETS_NAME: DbtBuildConfig(as_of=as_of.isoformat(), warehouse=str(settings.warehouse)),
-            PUBLISH_ASSET_KEY.path[-1]: PublishConfig(warehouse=str(settings.warehouse)),
-        },
-        loggers={"console": {"config": {"log_level": log_level}}},
-    )
-    return dg.materialize(
-        [models, publish],
-        instance=instance,
-        resources={"dbt": dbt_resource()},
-        run_config=run_config,
-        tags={"htic/as_of": as_of.isoformat()},
-    )
-
-
-def _definitions() -> dg.Definitions:
-    models, publish = build_assets()
-    return dg.Definitions(assets=[models, publish], resources={"dbt": dbt_resource()})
-
-
-defs = _definitions()
+        project = dbt_project(settings)
+    models, publish = build_assets(project)
+    return dg.Definitions(assets=[models, publish], resources={"dbt": DbtCliResource(project_dir=project)})

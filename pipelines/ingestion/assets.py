@@ -8,6 +8,9 @@
   deliveries one by one; materializing a partition reprocesses that delivery alone (a rerun or a
   backfill after a fix), replacing its earlier load of the same version.
 
+Lineage: `ingestion/delivery` -> `raw/*` (a delivery's files become rows of the raw tables) -> the
+dbt staging models, which read the raw tables as sources with the same keys.
+
 Runs are serialised twice: the instance's run queue has one slot (dagster.yaml from settings.py),
 and `run_ingestion` holds an exclusive file lock, because DuckDB allows one writer per file.
 """
@@ -19,24 +22,12 @@ import tempfile
 
 import dagster as dg
 
+from pipelines.defs.resources import HticSettings
 from pipelines.ingestion.spec import SOURCE_TABLES, TABLE_SPECS
 
 DELIVERIES = dg.DynamicPartitionsDefinition(name="deliveries")
+DELIVERY_KEY = dg.AssetKey(["ingestion", "delivery"])
 LEDGER_TABLES = ["deliveries", "delivery_files", "rejected_rows"]
-
-
-class HticPaths(dg.ConfigurableResource):
-    """Where the landing root and the warehouse are; empty = environment / repo defaults."""
-
-    warehouse: str = ""
-    landing: str = ""
-    reject_threshold: float = 0.10
-    batch_mb: int = 256  # deliveries read and validated together, at most this many MB of files
-
-    def settings(self):
-        from pipelines.settings import get_settings
-
-        return get_settings(warehouse=self.warehouse or None, landing=self.landing or None)
 
 
 class IngestConfig(dg.Config):
@@ -63,10 +54,10 @@ def _write_summary(settings, run_id: str, summary: dict) -> None:
     os.replace(tmp, d / f"ingest-{run_id}.json")
 
 
-def _ingest(context, paths: HticPaths, only=None, force=False, record_partitions=True) -> dict:
+def _ingest(context, htic: HticSettings, only=None, force=False, record_partitions=True) -> dict:
     from pipelines.ingestion.pipeline import run_ingestion
 
-    settings = paths.settings()
+    settings = htic.get()
     summary = run_ingestion(settings, only=only, force=force, progress=context.log.info)
     for w in summary["warnings"]:
         context.log.warning(w)
@@ -90,7 +81,7 @@ def _ingest(context, paths: HticPaths, only=None, force=False, record_partitions
                     "rows_loaded": o["rows_loaded"], "rows_rejected": o["rows_rejected"],
                     "rows_held": o["rows_held"], "duplicate_of": o["duplicate_of"] or "",
                     "problems": dg.MetadataValue.json(o["problems"][:20])}
-        context.log_event(dg.AssetMaterialization(asset_key=["ingestion", "delivery"],
+        context.log_event(dg.AssetMaterialization(asset_key=DELIVERY_KEY,
                                                   partition=partition_key(o["delivery_key"]),
                                                   metadata=yield_md))
     _write_summary(settings, context.run_id, summary)
@@ -132,11 +123,11 @@ def _table_results(summary: dict, tables: list[str]):
                                   metadata=md)
 
 
-RAW_SPECS = [dg.AssetSpec(["raw", t], group_name="raw", kinds={"duckdb"},
+RAW_SPECS = [dg.AssetSpec(["raw", t], group_name="raw", kinds={"duckdb"}, deps=[DELIVERY_KEY],
                           description=f"Every accepted delivery version of `{TABLE_SPECS[t].name}` "
                                       f"({t.split('__')[0]}), typed, with lineage columns.")
              for t in TABLE_SPECS]
-LEDGER_SPECS = [dg.AssetSpec(["raw", t], group_name="raw", kinds={"duckdb"},
+LEDGER_SPECS = [dg.AssetSpec(["raw", t], group_name="raw", kinds={"duckdb"}, deps=[DELIVERY_KEY],
                              description={"deliveries": "Ledger: one row per delivery version seen.",
                                           "delivery_files": "Ledger: the files of each delivery version.",
                                           "rejected_rows": "Rows rejected by row-level rules (file, line, rule)."}[t])
@@ -163,17 +154,17 @@ def _ledger_results(summary: dict):
 
 @dg.multi_asset(name="raw_tables", specs=RAW_SPECS + LEDGER_SPECS, check_specs=CHECK_SPECS,
                 description="Find, archive, control-check, validate and load every pending delivery.")
-def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, htic: HticPaths):
+def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, htic: HticSettings):
     only = {d.strip().rstrip("/") for d in config.deliveries} or None
     summary = _ingest(context, htic, only=only, force=config.force and bool(only))
     yield from _table_results(summary, list(TABLE_SPECS))
     yield from _ledger_results(summary)
 
 
-@dg.asset(key=["ingestion", "delivery"], partitions_def=DELIVERIES, group_name="ingestion",
+@dg.asset(key=DELIVERY_KEY, partitions_def=DELIVERIES, group_name="ingestion",
           description="One delivery folder (<source>|<as-of>). Materialize a partition to reprocess that "
                       "delivery alone; normal runs record each delivery they process here.")
-def delivery(context: dg.AssetExecutionContext, htic: HticPaths):
+def delivery(context: dg.AssetExecutionContext, htic: HticSettings):
     key = folder_key(context.partition_key)
     summary = _ingest(context, htic, only={key}, force=True, record_partitions=False)
     kinds = {o["source_id"].split("-")[0] for o in summary["deliveries"]}

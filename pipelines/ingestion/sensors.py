@@ -7,13 +7,13 @@ ledger (ledger.parquet), so the UI never holds a lock on the restricted store.
 
 import hashlib
 import json
-import os
 import urllib.request
 from datetime import date, datetime, timezone
 
 import dagster as dg
 
-from pipelines.ingestion.assets import DELIVERIES, HticPaths, ingest_job
+from pipelines.defs.resources import HticSettings
+from pipelines.ingestion.assets import DELIVERIES, ingest_job
 
 
 def pending_from_export(settings):
@@ -32,8 +32,8 @@ def pending_from_export(settings):
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
            description="Starts `ingest` when a complete delivery (control file present) is new or corrected.")
-def new_deliveries_sensor(context: dg.SensorEvaluationContext, htic: HticPaths):
-    settings = htic.settings()
+def new_deliveries_sensor(context: dg.SensorEvaluationContext, htic: HticSettings):
+    settings = htic.get()
     pending, overdue = pending_from_export(settings)
     for d in overdue:
         context.log.warning(f"{d.key}: in transit (no control file) and overdue")
@@ -47,8 +47,9 @@ def new_deliveries_sensor(context: dg.SensorEvaluationContext, htic: HticPaths):
     )
 
 
-def record_alert(settings, payload: dict, webhook: str | None) -> None:
-    """Append the alert to <warehouse>/alerts.jsonl and POST it to the webhook, if one is set."""
+def record_alert(settings, payload: dict) -> None:
+    """Append the alert to <warehouse>/alerts.jsonl and POST it to settings.alert_webhook, if one is set."""
+    webhook = settings.alert_webhook
     settings.warehouse.mkdir(parents=True, exist_ok=True)
     with open(settings.warehouse / "alerts.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(payload, default=str) + "\n")
@@ -60,10 +61,10 @@ def record_alert(settings, payload: dict, webhook: str | None) -> None:
 
 @dg.run_failure_sensor(name="run_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING,
                        description="Records every failed run in alerts.jsonl and calls $HTIC_ALERT_WEBHOOK.")
-def run_failure_alert(context: dg.RunFailureSensorContext, htic: HticPaths):
+def run_failure_alert(context: dg.RunFailureSensorContext, htic: HticSettings):
     run = context.dagster_run
     msg = context.failure_event.message or ""
     payload = {"kind": "run_failure", "run_id": run.run_id, "job": run.job_name,
                "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "message": msg.splitlines()[0][:500] if msg else ""}
-    record_alert(htic.settings(), payload, os.environ.get("HTIC_ALERT_WEBHOOK"))
+    record_alert(htic.get(), payload)

@@ -7,20 +7,21 @@ that exists is refused; a correction is published beside it as a revision `snaps
 (k = 2, 3, ...), which names the revision it corrects and why, and whose restatements.csv lists the
 figures that changed. Revisions are also recorded, one JSON line each, in `snapshots/publications.jsonl`.
 
-Building the warehouse as of A (the pipeline run) happens before, in the Dagster asset; this module
-only reads it, so tests can call it on a fabricated warehouse.
+Building the warehouse as of A happens before, in the assets upstream of `funder_snapshot`; this
+module only reads it, so tests can call it on a fabricated warehouse.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
 from pathlib import Path
 
-from pipelines.snapshot import quarters as qt
+from pipelines import dates
 from pipelines.snapshot.context import SnapshotContext
 from pipelines.snapshot.table import SnapshotError, build_table, formatted_rows, read_metrics, write_csv, write_parquet
 
@@ -29,8 +30,23 @@ FILES = ["metrics.csv", "metrics.parquet", "workbook.xlsx", "report.html", "repo
 LOG = "publications.jsonl"
 
 
+_FOLDER = re.compile(r"^(\d{4}Q[1-4])(?:-r(\d+))?$")
+
+
 class AlreadyPublished(SnapshotError):
     """The quarter (or that revision) is published; its folder is never written again."""
+
+
+def split_revision(folder_name: str) -> tuple[str, int] | None:
+    """'2026Q3' -> ('2026Q3', 1); '2026Q3-r2' -> ('2026Q3', 2); anything else -> None."""
+    m = _FOLDER.match(folder_name)
+    if not m:
+        return None
+    return m.group(1), int(m.group(2) or 1)
+
+
+def folder_name(quarter: str, revision: int) -> str:
+    return quarter if revision == 1 else f"{quarter}-r{revision}"
 
 
 def published(snapshots_dir: Path) -> dict[str, list[int]]:
@@ -39,7 +55,7 @@ def published(snapshots_dir: Path) -> dict[str, list[int]]:
     if not Path(snapshots_dir).is_dir():
         return out
     for p in Path(snapshots_dir).iterdir():
-        parsed = qt.split_revision(p.name)
+        parsed = split_revision(p.name)
         if parsed and p.is_dir() and (p / "manifest.json").exists():
             out.setdefault(parsed[0], []).append(parsed[1])
     return {q: sorted(r) for q, r in out.items()}
@@ -47,7 +63,7 @@ def published(snapshots_dir: Path) -> dict[str, list[int]]:
 
 def latest_folder(snapshots_dir: Path, quarter: str) -> Path | None:
     revs = published(snapshots_dir).get(quarter)
-    return Path(snapshots_dir) / qt.folder_name(quarter, revs[-1]) if revs else None
+    return Path(snapshots_dir) / folder_name(quarter, revs[-1]) if revs else None
 
 
 def is_published(snapshots_dir: Path, quarter: str) -> bool:
@@ -59,12 +75,12 @@ def previous_snapshot(snapshots_dir: Path, quarter: str, revision: int) -> Path 
     the latest revision of the most recent quarter published before this one."""
     pub = published(snapshots_dir)
     if revision > 1:
-        return Path(snapshots_dir) / qt.folder_name(quarter, max(r for r in pub[quarter] if r < revision))
-    earlier = [q for q in pub if qt.parse_quarter(q) < qt.parse_quarter(quarter)]
+        return Path(snapshots_dir) / folder_name(quarter, max(r for r in pub[quarter] if r < revision))
+    earlier = [q for q in pub if dates.parse_quarter(q) < dates.parse_quarter(quarter)]
     if not earlier:
         return None
-    q = max(earlier, key=qt.parse_quarter)
-    return Path(snapshots_dir) / qt.folder_name(q, pub[q][-1])
+    q = max(earlier, key=dates.parse_quarter)
+    return Path(snapshots_dir) / folder_name(q, pub[q][-1])
 
 
 def publish_snapshot(settings, quarter: str, revision_reason: str | None = None) -> Path:
@@ -78,18 +94,18 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     from pipelines.snapshot.restatements import write_restatements
     from pipelines.snapshot.workbook import write_workbook
 
-    qt.parse_quarter(quarter)
+    dates.parse_quarter(quarter)
     snaps = Path(settings.snapshots_dir)
     snaps.mkdir(parents=True, exist_ok=True)
     revs = published(snaps).get(quarter, [])
     if revs and not revision_reason:
         raise AlreadyPublished(
-            f"{quarter} is already published ({snaps / qt.folder_name(quarter, revs[-1])}); a published snapshot "
+            f"{quarter} is already published ({snaps / folder_name(quarter, revs[-1])}); a published snapshot "
             "is never overwritten. To publish a correction beside it, give a reason (htic snapshot --revise REASON).")
     if revision_reason and not revs:
         raise SnapshotError(f"{quarter} is not published yet: nothing to revise (publish it without a reason)")
     revision = revs[-1] + 1 if revs else 1
-    name = qt.folder_name(quarter, revision)
+    name = folder_name(quarter, revision)
     target = snaps / name
     if target.exists():
         raise AlreadyPublished(f"{target} exists; a published snapshot is never overwritten")
@@ -99,7 +115,7 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     clock = time.perf_counter
     timings: dict[str, float] = {}
     t = clock()
-    as_of, cutoff = qt.quarter_end(quarter), qt.data_cutoff(quarter)
+    as_of, cutoff = dates.quarter_end(quarter), dates.data_cutoff(quarter)
     metrics = read_metrics(settings.analytics_db, as_of)
     if metrics.empty:
         raise SnapshotError(f"analytics.duckdb has no metrics as of {as_of}: build the warehouse as of that date first")

@@ -3,13 +3,13 @@ and modelled by ONE `dbt build` of staging + linkage (each dbt invocation costs 
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipelines.dates import dbt_vars
 from tests import dbt_env
 from tests.dbt import scenario
 
@@ -29,7 +29,7 @@ def modelled(tmp_path_factory) -> Path:
     db = tmp / "restricted.duckdb"
     scenario.build(db)
     run_dbt(["build", "--select", "staging", "intermediate.linkage",
-             "--vars", json.dumps({"as_of": scenario.AS_OF.isoformat()})], db, tmp)
+             "--vars", dbt_vars(scenario.AS_OF)], db, tmp)
     return db
 
 

@@ -1,6 +1,7 @@
-"""pipelines/defs/dbt.py: pure pieces (arguments, translator, lineage) and one end-to-end
-`build_models` (Dagster, in-process: dbt build incl. the marts, then publish) on the hand-made
-world, with the scan of the published file for identifier values and a check of the keyed hash."""
+"""pipelines/defs/dbt.py: pure pieces (arguments, translator, lineage) and one end-to-end build
+(`pipelines.runner.build(..., ingest=False)`: one Dagster run, in-process, of the dbt build incl.
+the marts, then publish) on the hand-made world, with the scan of the published file for identifier
+values, a check of the keyed hash, and dbt's artifacts under the warehouse."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines import builds
 from pipelines.defs import dbt as dbt_defs
 from pipelines.settings import DBT_PROJECT_DIR, get_settings
 from pipelines.sql import ident, qualified
@@ -21,9 +23,12 @@ from tests.dbt import scenario
 SECRET = "e2e-secret-5b1d07e2"
 
 
-def test_dbt_build_args_pass_as_of_as_vars():
-    assert dbt_defs.dbt_build_args(date(2026, 3, 31)) == ["build", "--vars", '{"as_of": "2026-03-31"}']
-    assert dbt_defs.dbt_build_args("2026-03-31") == ["build", "--vars", '{"as_of": "2026-03-31"}']
+def test_dbt_build_args_pass_as_of_and_grace_as_vars():
+    want = ["build", "--vars", '{"as_of": "2026-03-31", "grace_days": 45}']
+    assert dbt_defs.dbt_build_args(date(2026, 3, 31)) == want
+    assert dbt_defs.dbt_build_args("2026-03-31") == want
+    # the grace is set in Python only: dbt_project.yml does not set it
+    assert "grace_days:" not in (DBT_PROJECT_DIR / "dbt_project.yml").read_text()
     with pytest.raises(ValueError):
         dbt_defs.dbt_build_args("31/03/2026")
 
@@ -40,7 +45,7 @@ def test_lineage_is_one_connected_graph():
     from pipelines.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    manifest = json.loads(dbt_defs.dbt_project().manifest_path.read_text())
+    manifest = json.loads(dbt_defs.dbt_project(get_settings()).manifest_path.read_text())
     source_keys = {dg.AssetKey(["raw", s["name"]]) for s in manifest["sources"].values()}
     materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     # every raw table dbt reads is an asset the ingestion area materializes
@@ -77,8 +82,10 @@ def test_build_models_end_to_end_publishes_no_identifiers(tmp_path, monkeypatch)
     settings.ensure_dirs()
     scenario.build(settings.restricted_db)
 
-    result = dbt_defs.build_models(settings, scenario.AS_OF, instance=dg.DagsterInstance.ephemeral())
-    assert result.success
+    from pipelines import runner
+
+    result = runner.build(settings, scenario.AS_OF, ingest=False, instance=dg.DagsterInstance.ephemeral())
+    assert result.success and runner.built_as_of(result) == scenario.AS_OF
     mats = {e.asset_key for e in result.get_asset_materialization_events()}
     assert dbt_defs.PUBLISH_ASSET_KEY in mats and dg.AssetKey(["int_client_case_links"]) in mats
     checks = result.get_asset_check_evaluations()
@@ -117,12 +124,16 @@ def test_build_models_end_to_end_publishes_no_identifiers(tmp_path, monkeypatch)
     assert keys and all(len(v) == 16 and all(ch in "0123456789abcdef" for ch in v) for v in keys)
     assert not keys & unkeyed
 
-    # the secret never reaches dbt's artifacts or logs
-    for folder in (DBT_PROJECT_DIR / "target", DBT_PROJECT_DIR / "logs"):
+    # dbt's artifacts and logs of this build are under this warehouse, and the secret never reaches them
+    [build_dir] = [p for p in settings.dbt_target_dir.glob(f"{dbt_defs.DBT_ASSETS_NAME}-{result.run_id[:7]}-*")]
+    assert (build_dir / "run_results.json").exists() and (build_dir / "dbt.log").exists()
+    for folder in (settings.dbt_dir, DBT_PROJECT_DIR / "target", DBT_PROJECT_DIR / "logs"):
         if folder.exists():
             for p in folder.rglob("*"):
                 if p.is_file() and p.stat().st_size < 50_000_000:
                     assert SECRET.encode() not in p.read_bytes(), p
+    # the build as of A is recorded with the deliveries it was made from
+    assert builds.is_published_build(settings, scenario.AS_OF)
 
 
 def test_pseudonymize_fails_loudly_without_secret(tmp_path):
@@ -145,7 +156,8 @@ def test_default_as_of_comes_from_the_data(modelled, tmp_path):
     # the latest accepted delivery is provider-p1 2026-06-30 (the rejected 2026-05-10 one is ignored);
     # A is the last quarter end whose A + 45 days it covers: 2026-03-31 (+45 = 2026-05-15 <= 2026-06-30),
     # not 2026-06-30 (+45 = 2026-08-14, not yet covered)
-    assert dbt_defs.default_as_of(settings) == "2026-03-31"
+    assert builds.default_as_of(settings) == date(2026, 3, 31)
+    assert dbt_defs.resolve_as_of(None, None, settings) == date(2026, 3, 31)
 
 
 def test_dbt_env_is_set_for_dbt_and_restored(tmp_path, monkeypatch):

@@ -10,14 +10,13 @@ as of the world's end date. `int_client_case_links` is compared with truth/clien
 
 from __future__ import annotations
 
-import json
-
 import dagster as dg
 import duckdb
 import pytest
 
 import htic_synth
 from pipelines import runner
+from pipelines.dates import dbt_vars
 from pipelines.settings import get_settings
 from pipelines.sql import ident
 from tests.dbt.conftest import run_dbt
@@ -31,8 +30,7 @@ def synthetic(tmp_path_factory):
     settings = get_settings(tmp / "wh", landing=landing)
     settings.ensure_dirs()
     runner.ingest(settings, instance=dg.DagsterInstance.ephemeral(), log_level="ERROR")
-    as_of = htic_synth.DEFAULT_END.isoformat()
-    run_dbt(["build", "--select", "staging", "intermediate.linkage", "--vars", json.dumps({"as_of": as_of})],
+    run_dbt(["build", "--select", "staging", "intermediate.linkage", "--vars", dbt_vars(htic_synth.DEFAULT_END)],
             settings.restricted_db, tmp)
     con = duckdb.connect(str(settings.restricted_db), read_only=True)
     for table, csv in [("truth", "client_links.csv"), ("truth_cases", "cases.csv"), ("truth_defendants", "defendants.csv")]:

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 
 import dagster as dg
 import pytest
@@ -23,7 +22,7 @@ def _small_world(land):
 
 
 def test_definitions_load():
-    from pipelines.defs.ingestion import defs
+    from pipelines.definitions import defs
 
     repo = defs.get_repository_def()
     assert {j.name for j in repo.get_all_jobs()} >= {"ingest", "ingest_delivery"}
@@ -34,7 +33,8 @@ def test_definitions_load():
 
 
 def test_sensor_partitions_and_rerun_one_delivery(settings_for):
-    from pipelines.ingestion.assets import HticPaths, delivery
+    from pipelines.defs.resources import HticSettings
+    from pipelines.ingestion.assets import delivery
     from pipelines.ingestion.sensors import new_deliveries_sensor
     from pipelines.runner import ingest
 
@@ -42,7 +42,7 @@ def test_sensor_partitions_and_rerun_one_delivery(settings_for):
     _small_world(s.landing)
     w.write_delivery(s.landing, "dcjs", AS_OF, w.to_files(w.dcjs_rows()), control=False)  # in transit
     instance = dg.DagsterInstance.ephemeral()
-    res = HticPaths(warehouse=str(s.warehouse), landing=str(s.landing))
+    res = HticSettings.from_settings(s)
 
     ctx = dg.build_sensor_context(instance=instance, resources={"htic": res})
     result = new_deliveries_sensor(ctx)
@@ -75,7 +75,7 @@ def test_sensor_partitions_and_rerun_one_delivery(settings_for):
 
 def test_status_and_sensor_work_while_a_writer_holds_the_database(settings_for, capsys):
     from pipelines import status
-    from pipelines.ingestion.assets import HticPaths
+    from pipelines.defs.resources import HticSettings
     from pipelines.ingestion.pipeline import run_ingestion
     from pipelines.ingestion.sensors import new_deliveries_sensor
 
@@ -91,7 +91,7 @@ def test_status_and_sensor_work_while_a_writer_holds_the_database(settings_for, 
         assert status.run(args) == 0
         out = capsys.readouterr().out
         assert "court-queens/2021-06-30/v1" in out and "accepted" in out
-        res = HticPaths(warehouse=str(s.warehouse), landing=str(s.landing))
+        res = HticSettings.from_settings(s)
         assert isinstance(new_deliveries_sensor(dg.build_sensor_context(resources={"htic": res})), dg.SkipReason)
     finally:
         holder.kill()
@@ -122,7 +122,7 @@ def webhook(monkeypatch):
 
 def test_failed_run_raises_an_alert(settings_for, monkeypatch, webhook):
     from pipelines.ingestion import validate
-    from pipelines.ingestion.assets import HticPaths
+    from pipelines.defs.resources import HticSettings
     from pipelines.ingestion.sensors import run_failure_alert
     from pipelines.runner import IngestionFailed, ingest
 
@@ -147,8 +147,7 @@ def test_failed_run_raises_an_alert(settings_for, monkeypatch, webhook):
                or (e.dagster_event and e.dagster_event.event_type_value == "RUN_FAILURE")][-1]
     ctx = dg.build_run_status_sensor_context(sensor_name="run_failure_alert", dagster_instance=instance,
                                              dagster_run=run, dagster_event=failure.dagster_event,
-                                             resources={"htic": HticPaths(warehouse=str(s.warehouse),
-                                                                          landing=str(s.landing))}).for_run_failure()
+                                             resources={"htic": HticSettings.from_settings(s)}).for_run_failure()
     n = len(webhook)
     run_failure_alert(ctx)
     assert len(webhook) == n + 1 and webhook[-1]["run_id"] == run.run_id

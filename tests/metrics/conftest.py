@@ -9,7 +9,6 @@ Warehouses:
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import time
@@ -21,6 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipelines.dates import dbt_vars
 from pipelines.settings import get_settings
 from tests import dbt_env
 from tests.dbt_env import checked
@@ -97,7 +97,7 @@ def world(tmp_path_factory) -> World:
     t["ingest"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    build = run_dbt(["build", "--vars", json.dumps({"as_of": A.isoformat()})], full_db, root / "dbt_full")
+    build = run_dbt(["build", "--vars", dbt_vars(A)], full_db, root / "dbt_full")
     t["dbt_build_full"] = time.perf_counter() - t0
     w = World(landing, truth, full_db, early_db, build, metrics_at(full_db, A) if build.returncode == 0 else None)
     checked(build, "dbt build (full world, as of A)")
@@ -110,12 +110,12 @@ def world(tmp_path_factory) -> World:
 
     t0 = time.perf_counter()
     models_only = ["build", "--select", "resource_type:model resource_type:seed"]
-    checked(run_dbt([*models_only, "--vars", json.dumps({"as_of": A0.isoformat()})], full_db, root / "dbt_full"),
+    checked(run_dbt([*models_only, "--vars", dbt_vars(A0)], full_db, root / "dbt_full"),
             "dbt build of models (full world, as of A0)")
-    checked(run_dbt([*models_only, "--vars", json.dumps({"as_of": A0.isoformat()})], early_db, root / "dbt_early"),
+    checked(run_dbt([*models_only, "--vars", dbt_vars(A0)], early_db, root / "dbt_early"),
             "dbt build of models (early world, as of A0)")
     w.metrics_a0_first = metrics_at(early_db, A0)
-    checked(run_dbt(["run", "--select", "metrics", "--vars", json.dumps({"as_of": A0.isoformat()})],
+    checked(run_dbt(["run", "--select", "metrics", "--vars", dbt_vars(A0)],
                     early_db, root / "dbt_early"), "dbt run metrics (early world, as of A0, again)")
     t["dbt_other"] = time.perf_counter() - t0
     w.timings = t

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.snapshot.quarters import all_quarters_between, data_cutoff, quarter_end
+from pipelines.dates import all_quarters_between, data_cutoff, quarter_end
 
 Z = 1.959963984540054
 COURTS = ["bronx", "brooklyn", "manhattan", "queens", "richmond"]

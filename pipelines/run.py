@@ -1,0 +1,127 @@
+"""`htic run`: ingest, validate, model and publish, in-process through Dagster (pipelines.runner),
+then print what the run did and a few headline figures."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--landing", help="landing root (default: $HTIC_LANDING or <warehouse>/landing)")
+    parser.add_argument("--warehouse", help="warehouse folder (default: $HTIC_WAREHOUSE or <repo>/warehouse)")
+    parser.add_argument("--as-of", dest="as_of",
+                        help="build every model as of this date (YYYY-MM-DD); default: the last quarter end "
+                             "that the deliveries cover through 45 days later (from the data, never the clock)")
+    parser.add_argument("--ingest-only", action="store_true", help="stop after loading the raw tables")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
+
+
+def run_pipeline(settings, as_of=None, *, quiet: bool = False) -> dict:
+    """The whole pipeline in one run: ingest every pending delivery, build every model as of A
+    (default: from the deliveries) and publish the analytics warehouse; what the summary prints."""
+    from pipelines import dates, runner
+
+    if not quiet:
+        target = f"as of {as_of} (deliveries with as-of <= {dates.cutoff(as_of)})" if as_of else \
+            "as of the last quarter end the deliveries cover"
+        print(f"Ingesting complete deliveries from {settings.landing}, then building every model {target} ...",
+              flush=True)
+    instance = runner.instance_for(settings)
+    t0 = time.perf_counter()
+    result = runner.build(settings, as_of, instance=instance, log_level="ERROR" if quiet else "INFO")
+    wall = time.perf_counter() - t0
+    steps = {s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in instance.get_run_step_stats(result.run_id)}
+    a = runner.built_as_of(result)
+    return {"ingest": runner.ingest_summary(settings, result), "as_of": a,
+            "seconds_ingest": steps.get("raw_tables", 0.0),
+            "seconds_models": wall - steps.get("raw_tables", 0.0), "analytics": str(settings.analytics_db),
+            "headline": headline(settings, a)}
+
+
+def format_summary(s: dict) -> str:
+    lines = []
+    c = s["counts"]
+    lines.append(f"Deliveries processed by this run: {c.get('accepted', 0)} accepted, {c.get('rejected', 0)} rejected, "
+                 f"{c.get('duplicate', 0)} duplicate, {len(s['superseded'])} superseded, "
+                 f"{len(s['in_transit'])} in transit")
+    for o in s["deliveries"]:
+        if o["status"] == "rejected":
+            lines.append(f"  REJECTED {o['delivery_key']}: {o['reason']}")
+        elif o["status"] == "duplicate":
+            lines.append(f"  duplicate {o['delivery_key']} (same bytes as {o['duplicate_of']})")
+    for it in s["in_transit"]:
+        lines.append(f"  in transit {it['delivery']}" + ("  ** OVERDUE **" if it["overdue"] else ""))
+    if s["per_source"]:
+        lines.append("Rows per source (loaded / rejected / held):")
+        for src, ps in sorted(s["per_source"].items()):
+            lines.append(f"  {src:<28} {ps['rows_loaded']:>10} {ps['rows_rejected']:>8} {ps['rows_held']:>6}")
+    bad = {t: r for t, r in s["checks"].items() if not r["passed"]}
+    if bad:
+        lines.append("Checks not passed:")
+        for t, r in bad.items():
+            fails = ", ".join(f"{f['rule']}({f['column']}): {f['unexpected_rows']}" for f in r["failing"][:6])
+            lines.append(f"  raw/{t} [{r['severity']}] {fails}" + (f" {r['error']}" if r.get("error") else ""))
+    for w in s["warnings"][:20]:
+        lines.append(f"warning: {w}")
+    lines.append(f"Time: {s['timings'].get('total', 0):.1f}s ({s['rows_staged']} new rows)")
+    return "\n".join(lines)
+
+
+def headline(settings, as_of) -> list[dict]:
+    """A few overall figures as of A, pooled over every reported cohort, read from the analytics warehouse."""
+    import duckdb
+
+    from pipelines.catalogue import run_summary
+
+    con = duckdb.connect(str(settings.analytics_db), read_only=True)
+    try:
+        out = []
+        for line in run_summary():  # the metric catalogue says which figures, in which order
+            metric, population, label = line.metric_id, line.population, line.label
+            num, den = con.execute(
+                "SELECT sum(numerator), sum(denominator) FROM metrics WHERE as_of = ? AND metric_id = ? "
+                "AND population = ? AND breakdown = 'overall' AND metric_kind = 'rate'",
+                [as_of, metric, population]).fetchone()
+            if den:
+                out.append({"metric_id": metric, "population": population, "label": label,
+                            "numerator": num, "denominator": den, "value": num / den})
+        return out
+    finally:
+        con.close()
+
+
+def print_summary(result: dict) -> None:
+    print(format_summary(result["ingest"]))
+    print("(the whole ledger: htic status)")
+    print(f"As of {result['as_of']}")
+    print(f"Models built and analytics warehouse published in {result['seconds_models']:.1f}s: {result['analytics']}")
+    if result["headline"]:
+        print("Headline figures (all reported cohorts pooled, overall):")
+        for h in result["headline"]:
+            print(f"  {h['label']:<55} {h['value']:6.1%}  ({h['numerator']:.0f} / {h['denominator']:.0f})")
+
+
+def run(args) -> int:
+    from datetime import date
+
+    from pipelines import runner
+    from pipelines.settings import get_settings
+
+    settings = get_settings(warehouse=args.warehouse, landing=args.landing)
+    try:
+        if args.ingest_only:
+            summary = runner.ingest(settings, log_level="ERROR" if args.quiet else "INFO")
+            print(json.dumps(summary, indent=1, default=str) if args.json else format_summary(summary))
+            return 0
+        result = run_pipeline(settings, date.fromisoformat(args.as_of) if args.as_of else None, quiet=args.quiet)
+    except runner.RunFailed as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=1, default=str))
+    else:
+        print_summary(result)
+    return 0
