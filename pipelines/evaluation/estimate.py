@@ -23,7 +23,13 @@ from pipelines.evaluation.design import (
 )
 from pipelines.evaluation.evalues import e_values, hr_to_rr
 from pipelines.evaluation.matching import match
-from pipelines.evaluation.propensity import design_matrix, fit_logistic, inside_control_range, propensity_scores
+from pipelines.evaluation.propensity import (
+    NotEstimable,
+    design_matrix,
+    fit_logistic,
+    inside_control_range,
+    propensity_scores,
+)
 from pipelines.evaluation.survival import fit_cox, km_curve, logrank_p
 
 EFFECT_COLUMNS = [
@@ -83,25 +89,41 @@ def evaluate(cases: pd.DataFrame, as_of: date | str) -> dict[str, pd.DataFrame]:
             sample = build_sample(cases, outcome, time_zero)
             if sample.n_treated == 0 or sample.n_control == 0:
                 continue
-            adj = adjust(sample)
-            smd = {
-                "ps_matched": balance.smd_table(sample.eligible, adj.rows, adj.match_weight),
-                "ipw": balance.smd_table(sample.eligible, adj.rows, adj.ipw_weight),
-            }
-            smd["aipw"] = smd["ipw"]
+            try:
+                adj, failure = adjust(sample), None
+            except NotEstimable as exc:
+                adj, failure = None, f"propensity model: {exc}"
+            smd = _balance_tables(sample, adj)
             balance_ok = {m: bool(t["ok"].all()) for m, t in smd.items()}
-            balance_ok["unadjusted"] = bool((smd["ipw"]["smd_before"].abs() <= balance.THRESHOLD).all())
-            for method in (ADJUSTED if outcome.kind == "binary" else ("ps_matched", "ipw")):
-                balances.append(smd[method].assign(outcome=outcome.name, time_zero=time_zero, method=method))
+            balance_ok["unadjusted"] = bool((_smd_before(sample)["smd_before"].abs() <= balance.THRESHOLD).all())
+            methods = ADJUSTED if outcome.kind == "binary" else ("ps_matched", "ipw")
+            for method in methods:
+                if method in smd:
+                    balances.append(smd[method].assign(outcome=outcome.name, time_zero=time_zero, method=method))
             if outcome.kind == "binary":
-                effects += _binary_rows(sample, adj, balance_ok)
+                effects += _binary_rows(sample, adj, balance_ok, failure)
             else:
-                effects += _hazard_rows(sample, adj, balance_ok)
+                effects += _hazard_rows(sample, adj, balance_ok, failure)
                 curves.append(_curves(sample, adj).assign(time_zero=time_zero))
     return {
         "effects": _frame(effects, EFFECT_COLUMNS, a),
         "effect_balance": _frame(balances, BALANCE_COLUMNS, a, concat=True),
         "effect_survival": _frame(curves, SURVIVAL_COLUMNS, a, concat=True),
+    }
+
+
+def _smd_before(sample: Sample) -> pd.DataFrame:
+    return balance.smd_table(sample.eligible, sample.eligible, np.ones(len(sample.eligible)))
+
+
+def _balance_tables(sample: Sample, adj: Adjustment | None) -> dict[str, pd.DataFrame]:
+    if adj is None:
+        return {}
+    weighted = balance.smd_table(sample.eligible, adj.rows, adj.ipw_weight)
+    return {
+        "ps_matched": balance.smd_table(sample.eligible, adj.rows, adj.match_weight),
+        "ipw": weighted,
+        "aipw": weighted,  # AIPW rests on the same weighted sample
     }
 
 
@@ -125,24 +147,24 @@ def _base_row(sample: Sample, method: str, used_rows: pd.DataFrame, n_used: tupl
     }
 
 
-def _binary_rows(sample: Sample, adj: Adjustment, balance_ok: dict[str, bool]) -> list[dict]:
-    y = sample.y
-    el = sample.eligible
-    treated = adj.treated
-    rows = adj.rows
-    x = design_matrix(rows)
-    outcome_model = fit_logistic(rows[y].to_numpy()[~treated], x[~treated])
-    m0 = outcome_model.predict(x[outcome_model.params.index])
-    contrasts = {
-        "unadjusted": (weighted_contrast(el[y], el[TREATED], np.ones(len(el)), el[CLUSTER]), el,
-                       (sample.n_treated, sample.n_control)),
-        "ps_matched": (weighted_contrast(rows[y], treated, adj.match_weight, rows[CLUSTER]),
-                       rows[adj.match_weight > 0], _used_counts(treated, adj.match_weight)),
-        "ipw": (weighted_contrast(rows[y], treated, adj.ipw_weight, rows[CLUSTER]), rows,
-                _used_counts(treated, adj.ipw_weight)),
-        "aipw": (aipw_att(rows[y], treated, adj.score, np.asarray(m0), rows[CLUSTER]), rows,
-                 _used_counts(treated, adj.ipw_weight)),
-    }
+def _binary_rows(sample: Sample, adj: Adjustment | None, balance_ok: dict[str, bool], failure: str | None) -> list[dict]:
+    y, el = sample.y, sample.eligible
+    contrasts = {"unadjusted": (weighted_contrast(el[y], el[TREATED], np.ones(len(el)), el[CLUSTER]), el,
+                                (sample.n_treated, sample.n_control))}
+    failures = {m: failure for m in ADJUSTED} if adj is None else {}
+    if adj is not None:
+        rows, treated = adj.rows, adj.treated
+        contrasts["ps_matched"] = (weighted_contrast(rows[y], treated, adj.match_weight, rows[CLUSTER]),
+                                   rows[adj.match_weight > 0], _used_counts(treated, adj.match_weight))
+        contrasts["ipw"] = (weighted_contrast(rows[y], treated, adj.ipw_weight, rows[CLUSTER]), rows,
+                            _used_counts(treated, adj.ipw_weight))
+        try:
+            m0 = _control_risk(rows, y, treated)
+        except NotEstimable as exc:
+            failures["aipw"] = f"outcome model: {exc}"
+        else:
+            contrasts["aipw"] = (aipw_att(rows[y], treated, adj.score, m0, rows[CLUSTER]), rows,
+                                 _used_counts(treated, adj.ipw_weight))
     out = []
     for method, (contrast, used_rows, n_used) in contrasts.items():
         for measure in ("risk_difference", "risk_ratio"):
@@ -151,8 +173,27 @@ def _binary_rows(sample: Sample, adj: Adjustment, balance_ok: dict[str, bool]) -
             row.update(measure=measure, estimate=est, ci_low=lo, ci_high=hi, p_value=p)
             if method != "unadjusted" and measure == "risk_ratio":
                 row["e_value"], row["e_value_ci"] = e_values(est, lo, hi)
-            row["note"] = notes.binary_note(sample, adj, method, measure, contrast, row)
+            row["note"] = notes.binary_note(sample, adj, method, measure, row)
             out.append(row)
+    for method, reason in failures.items():
+        out += _not_estimable(sample, method, ("risk_difference", "risk_ratio"), reason)
+    return out
+
+
+def _control_risk(rows: pd.DataFrame, y: str, treated: np.ndarray) -> np.ndarray:
+    """m0(x): the outcome model fitted on the controls, predicted for every case."""
+    x = design_matrix(rows)
+    model = fit_logistic(rows[y].to_numpy()[~treated], x[~treated])
+    return np.asarray(model.predict(x[model.params.index]))
+
+
+def _not_estimable(sample: Sample, method: str, measures: tuple[str, ...], reason: str) -> list[dict]:
+    out = []
+    for measure in measures:
+        row = _base_row(sample, method, sample.eligible.iloc[0:0], (0, 0), False)
+        row.update(measure=measure, estimate=None, ci_low=None, ci_high=None, p_value=None,
+                   note=notes.not_estimable_note(sample, method, reason))
+        out.append(row)
     return out
 
 
@@ -166,15 +207,15 @@ def _survival_frame(rows: pd.DataFrame, time_zero: str, weight: np.ndarray) -> p
     })
 
 
-def _hazard_rows(sample: Sample, adj: Adjustment, balance_ok: dict[str, bool]) -> list[dict]:
+def _hazard_rows(sample: Sample, adj: Adjustment | None, balance_ok: dict[str, bool], failure: str | None) -> list[dict]:
     el = sample.eligible
-    frames = {
-        "unadjusted": (_survival_frame(el, sample.time_zero, np.ones(len(el))), el, (sample.n_treated, sample.n_control)),
-        "ps_matched": (_survival_frame(adj.rows, sample.time_zero, adj.match_weight), adj.rows[adj.match_weight > 0],
-                       _used_counts(adj.treated, adj.match_weight)),
-        "ipw": (_survival_frame(adj.rows, sample.time_zero, adj.ipw_weight), adj.rows,
-                _used_counts(adj.treated, adj.ipw_weight)),
-    }
+    frames = {"unadjusted": (_survival_frame(el, sample.time_zero, np.ones(len(el))), el,
+                             (sample.n_treated, sample.n_control))}
+    if adj is not None:
+        frames["ps_matched"] = (_survival_frame(adj.rows, sample.time_zero, adj.match_weight),
+                                adj.rows[adj.match_weight > 0], _used_counts(adj.treated, adj.match_weight))
+        frames["ipw"] = (_survival_frame(adj.rows, sample.time_zero, adj.ipw_weight), adj.rows,
+                         _used_counts(adj.treated, adj.ipw_weight))
     out = []
     for method, (frame, used_rows, n_used) in frames.items():
         frame = frame[frame["weight"] > 0]
@@ -191,18 +232,20 @@ def _hazard_rows(sample: Sample, adj: Adjustment, balance_ok: dict[str, bool]) -
             row["e_value"], row["e_value_ci"] = e_values(hr_to_rr(est, share), hr_to_rr(lo, share), hr_to_rr(hi, share))
         row["note"] = notes.hazard_note(sample, adj, method, row)
         out.append(row)
+    if adj is None:
+        for method in ("ps_matched", "ipw"):
+            out += _not_estimable(sample, method, ("hazard_ratio",), failure)
     return out
 
 
-def _curves(sample: Sample, adj: Adjustment) -> pd.DataFrame:
+def _curves(sample: Sample, adj: Adjustment | None) -> pd.DataFrame:
     el = sample.eligible
     el_treated = el[TREATED].to_numpy(bool)
     duration, event = f"time_to_rearrest_any_{sample.time_zero}", event_column(sample.time_zero)
-    groups = {
-        "htic": (el, el_treated.astype(float)),
-        "comparison_matched": (adj.rows, np.where(adj.treated, 0.0, adj.match_weight)),
-        "comparison_all": (el, (~el_treated).astype(float)),
-    }
+    groups = {"htic": (el, el_treated.astype(float))}
+    if adj is not None:
+        groups["comparison_matched"] = (adj.rows, np.where(adj.treated, 0.0, adj.match_weight))
+    groups["comparison_all"] = (el, (~el_treated).astype(float))
     parts = []
     for group, (rows, weight) in groups.items():
         if (weight > 0).any():

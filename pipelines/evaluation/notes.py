@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from pipelines.evaluation.contrasts import Contrast
 from pipelines.evaluation.design import Sample
 
 _METHOD = {
@@ -18,7 +17,7 @@ CAVEAT = ("Observational data: adjusted for age, gender identity, race, ethnicit
 
 
 def _support(sample: Sample, adj, method: str) -> str:
-    if method == "unadjusted":
+    if method == "unadjusted" or adj is None:
         return ""
     parts = []
     if sample.excluded_no_control_level:
@@ -28,6 +27,11 @@ def _support(sample: Sample, adj, method: str) -> str:
     if method == "ps_matched" and adj.unmatched:
         parts.append(f"{adj.unmatched} without a comparison case within the caliper")
     return (" Referred cases left out: " + "; ".join(parts) + ".") if parts else ""
+
+
+def not_estimable_note(sample: Sample, method: str, reason: str) -> str:
+    return (f"Not estimable ({_METHOD[method]}; time zero: {sample.time_zero}): {reason}. "
+            "Too few cases, or a trait that only referred or only comparison cases share; do not rely on the other estimates of this sample either without reading their balance.")
 
 
 def _balance(ok: bool) -> str:
@@ -40,7 +44,7 @@ def _fmt(x: float, pct: bool) -> str:
     return f"{100 * x:+.1f} points" if pct else f"{x:.2f}"
 
 
-def binary_note(sample: Sample, adj, method: str, measure: str, contrast: Contrast, row: dict) -> str:
+def binary_note(sample: Sample, adj, method: str, measure: str, row: dict) -> str:
     window = sample.outcome.name.replace("rearrest_", "").replace("_", " ")
     if measure == "risk_difference":
         head = (f"Rearrest ({window}) among referred cases minus what the comparison suggests without referral: "

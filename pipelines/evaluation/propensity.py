@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from pipelines.evaluation.design import COVARIATES, TREATED
 
@@ -45,12 +46,20 @@ def full_rank_columns(x: pd.DataFrame) -> list[str]:
     return [x.columns[j] for j in kept]
 
 
+class NotEstimable(RuntimeError):
+    """A model cannot be fitted on this sample (too few cases, or a level that predicts the
+    response perfectly); the estimates resting on it are reported as not estimable."""
+
+
 def fit_logistic(y: np.ndarray, x: pd.DataFrame):
-    """Logistic regression of y on the full-rank part of x; raises if Newton does not converge."""
+    """Logistic regression of y on the full-rank part of x (statsmodels Logit, Newton)."""
     x = x[full_rank_columns(x)]
-    result = sm.Logit(np.asarray(y, dtype=float), x, check_rank=False).fit(method="newton", maxiter=100, disp=0)
+    try:
+        result = sm.Logit(np.asarray(y, dtype=float), x, check_rank=False).fit(method="newton", maxiter=100, disp=0)
+    except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
+        raise NotEstimable(f"logistic model: {type(exc).__name__}") from exc
     if not result.mle_retvals["converged"]:
-        raise RuntimeError("logistic model did not converge")
+        raise NotEstimable("logistic model did not converge (separation or too few cases)")
     return result
 
 
