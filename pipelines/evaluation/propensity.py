@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import PerfectSeparationError
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError
 
 from pipelines.evaluation.design import COVARIATES, TREATED
 
@@ -55,7 +57,9 @@ def fit_logistic(y: np.ndarray, x: pd.DataFrame):
     """Logistic regression of y on the full-rank part of x (statsmodels Logit, Newton)."""
     x = x[full_rank_columns(x)]
     try:
-        result = sm.Logit(np.asarray(y, dtype=float), x, check_rank=False).fit(method="newton", maxiter=100, disp=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # checked just below, and raised
+            result = sm.Logit(np.asarray(y, dtype=float), x, check_rank=False).fit(method="newton", maxiter=100, disp=0)
     except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
         raise NotEstimable(f"logistic model: {type(exc).__name__}") from exc
     if not result.mle_retvals["converged"]:

@@ -49,7 +49,11 @@ def fit_cox(df: pd.DataFrame, duration: str, event: str, covariates: list[str],
         # lifelines warns that weights which are not integers need robust=True: they always get it here
         warnings.filterwarnings("ignore", message=".*weights are not integers.*")
         cph.fit(data, duration_col=duration, event_col=event, weights_col=weight, cluster_col=cluster, robust=robust)
-    ph = proportional_hazard_test(cph, data, time_transform=PH_TIME_TRANSFORM)
+    with warnings.catch_warnings():
+        # the "km" time transform fits a Kaplan-Meier curve with the model's weights only to
+        # rescale time; lifelines' warning about variances of non-integer weights does not apply
+        warnings.filterwarnings("ignore", message=".*weights are not integers.*")
+        ph = proportional_hazard_test(cph, data, time_transform=PH_TIME_TRANSFORM)
     summary = cph.summary
     return CoxResult(
         params=cph.params_,

@@ -100,6 +100,7 @@ select
     -- keys (pseudonymous)
     {{ pseudonymize("joined.court_id || '/' || joined.docket_id") }} as case_key,
     {{ pseudonymize('joined.person_id') }} as person_key,
+    {{ as_of_date() }} as as_of,
     -- group: intention to treat (referred to the HTIC part by A)
     joined.population as treatment_group,
     joined.population = 'htic' as referred,
