@@ -78,8 +78,9 @@ def logrank_p(durations: np.ndarray, events: np.ndarray, treated: np.ndarray, we
 def km_curve(durations: np.ndarray, events: np.ndarray, weight: np.ndarray,
              days: tuple[int, ...] = CURVE_DAYS) -> pd.DataFrame:
     """day, survival, ci_low, ci_high (lifelines' exponential Greenwood), at_risk (weighted cases
-    with follow-up >= day), events (weighted rearrests in (previous day shown, day]); the days run
-    to the longest follow-up of the group."""
+    still followed and not rearrested after `day`: follow-up > day), events (weighted rearrests in
+    (previous day shown, day]); so the censorings in (previous day, day] are
+    at_risk(previous) - at_risk(day) - events(day). The days run to the longest follow-up."""
     d = np.asarray(durations, float)
     e = np.asarray(events, bool)
     w = np.asarray(weight, float)
@@ -90,7 +91,7 @@ def km_curve(durations: np.ndarray, events: np.ndarray, weight: np.ndarray,
     survival = kmf.survival_function_at_times(grid).to_numpy()
     ci = kmf.confidence_interval_survival_function_.reindex(
         kmf.confidence_interval_survival_function_.index.union(grid)).ffill().loc[grid]
-    at_risk = [float(w[d >= day].sum()) for day in grid]
+    at_risk = [float(w[d > day].sum()) for day in grid]
     previous = [-1] + grid[:-1]
     events_between = [float(w[e & (d > lo) & (d <= hi)].sum()) for lo, hi in zip(previous, grid)]
     return pd.DataFrame({

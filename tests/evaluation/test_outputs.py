@@ -93,6 +93,13 @@ def test_survival_curves(world, evaluated):
     last = htic.day.iloc[-1]
     seen = cases[cases.referred & cases.rearrest_event_disposition & (cases.time_to_rearrest_any_disposition <= last)]
     assert htic.events.sum() == len(seen)
+    # and the censorings between two points follow from at_risk and events, never negative
+    censored = -np.diff(htic.at_risk.to_numpy()) - htic.events.to_numpy()[1:]
+    assert (censored >= 0).all()
+    followed = cases[cases.referred]
+    lo, hi = htic.day.iloc[1], htic.day.iloc[2]
+    assert censored[1] == ((~followed.rearrest_event_disposition) & (followed.time_to_rearrest_any_disposition > lo)
+                           & (followed.time_to_rearrest_any_disposition <= hi)).sum()
 
 
 def test_writer_replaces_one_as_of_only(evaluated, tmp_path):
