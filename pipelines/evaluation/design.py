@@ -17,6 +17,11 @@ import pandas as pd
 TIME_ZEROS: tuple[str, ...] = ("disposition", "arraignment")
 
 
+class NotEstimable(RuntimeError):
+    """A model cannot be fitted on this sample (too few cases, separation, no events); the
+    estimates resting on it are reported as not estimable, the others still are."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     name: str

@@ -15,7 +15,7 @@ from pipelines.evaluation.design import (
     OUTCOMES,
     TIME_ZEROS,
     TREATED,
-    Outcome,
+    NotEstimable,
     Sample,
     build_sample,
     cohort_range,
@@ -23,13 +23,7 @@ from pipelines.evaluation.design import (
 )
 from pipelines.evaluation.evalues import e_values, hr_to_rr
 from pipelines.evaluation.matching import match
-from pipelines.evaluation.propensity import (
-    NotEstimable,
-    design_matrix,
-    fit_logistic,
-    inside_control_range,
-    propensity_scores,
-)
+from pipelines.evaluation.propensity import design_matrix, fit_logistic, inside_control_range, propensity_scores
 from pipelines.evaluation.survival import fit_cox, km_curve, logrank_p
 
 EFFECT_COLUMNS = [
@@ -63,6 +57,8 @@ class Adjustment:
 
 def adjust(sample: Sample) -> Adjustment:
     rows = sample.supported
+    if not rows[TREATED].any() or rows[TREATED].all():
+        raise NotEstimable("no referred case shares every trait level with some comparison case")
     ps = propensity_scores(rows)
     keep = inside_control_range(rows[TREATED].to_numpy(bool), ps.score)
     excluded = int((~keep).sum())
@@ -216,11 +212,17 @@ def _hazard_rows(sample: Sample, adj: Adjustment | None, balance_ok: dict[str, b
                                 adj.rows[adj.match_weight > 0], _used_counts(adj.treated, adj.match_weight))
         frames["ipw"] = (_survival_frame(adj.rows, sample.time_zero, adj.ipw_weight), adj.rows,
                          _used_counts(adj.treated, adj.ipw_weight))
+    failures = {m: failure for m in ("ps_matched", "ipw")} if adj is None else {}
     out = []
     for method, (frame, used_rows, n_used) in frames.items():
         frame = frame[frame["weight"] > 0]
         weighted = method != "unadjusted"
-        cox = fit_cox(frame, "duration", "event", ["referred"], weight="weight" if weighted else None, cluster="cluster")
+        try:
+            cox = fit_cox(frame, "duration", "event", ["referred"], weight="weight" if weighted else None,
+                          cluster="cluster")
+        except NotEstimable as exc:
+            failures[method] = str(exc)
+            continue
         est, lo, hi, p = cox.hazard_ratio("referred")
         row = _base_row(sample, method, used_rows, n_used, balance_ok[method])
         row.update(measure="hazard_ratio", estimate=est, ci_low=lo, ci_high=hi, p_value=p,
@@ -232,9 +234,8 @@ def _hazard_rows(sample: Sample, adj: Adjustment | None, balance_ok: dict[str, b
             row["e_value"], row["e_value_ci"] = e_values(hr_to_rr(est, share), hr_to_rr(lo, share), hr_to_rr(hi, share))
         row["note"] = notes.hazard_note(sample, adj, method, row)
         out.append(row)
-    if adj is None:
-        for method in ("ps_matched", "ipw"):
-            out += _not_estimable(sample, method, ("hazard_ratio",), failure)
+    for method, reason in failures.items():
+        out += _not_estimable(sample, method, ("hazard_ratio",), reason)
     return out
 
 
@@ -254,4 +255,4 @@ def _curves(sample: Sample, adj: Adjustment | None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-__all__ = ["evaluate", "EFFECT_COLUMNS", "BALANCE_COLUMNS", "SURVIVAL_COLUMNS", "Outcome"]
+__all__ = ["evaluate", "EFFECT_COLUMNS", "BALANCE_COLUMNS", "SURVIVAL_COLUMNS"]

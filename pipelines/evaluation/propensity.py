@@ -16,9 +16,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError, PerfectSeparationWarning
 
-from pipelines.evaluation.design import COVARIATES, TREATED
+from pipelines.evaluation.design import COVARIATES, TREATED, NotEstimable
 
 
 def design_matrix(rows: pd.DataFrame, covariates: tuple[str, ...] = COVARIATES,
@@ -48,20 +48,18 @@ def full_rank_columns(x: pd.DataFrame) -> list[str]:
     return [x.columns[j] for j in kept]
 
 
-class NotEstimable(RuntimeError):
-    """A model cannot be fitted on this sample (too few cases, or a level that predicts the
-    response perfectly); the estimates resting on it are reported as not estimable."""
-
-
 def fit_logistic(y: np.ndarray, x: pd.DataFrame):
     """Logistic regression of y on the full-rank part of x (statsmodels Logit, Newton)."""
     x = x[full_rank_columns(x)]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # checked just below, and raised
+            warnings.simplefilter("error", PerfectSeparationWarning)  # estimates would rest on +-infinity
             result = sm.Logit(np.asarray(y, dtype=float), x, check_rank=False).fit(method="newton", maxiter=100, disp=0)
-    except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
-        raise NotEstimable(f"logistic model: {type(exc).__name__}") from exc
+    except (PerfectSeparationError, PerfectSeparationWarning) as exc:
+        raise NotEstimable("logistic model: perfect separation (a combination of traits predicts it exactly)") from exc
+    except np.linalg.LinAlgError as exc:
+        raise NotEstimable("logistic model: singular information matrix") from exc
     if not result.mle_retvals["converged"]:
         raise NotEstimable("logistic model did not converge (separation or too few cases)")
     return result

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import logrank_test, proportional_hazard_test
+
+from pipelines.evaluation.design import NotEstimable
 
 # Days at which a curve is reported: weekly, plus the outcome windows, over three years.
 CURVE_DAYS: tuple[int, ...] = tuple(sorted(set(range(0, 1096, 7)) | {182, 365, 730}))
@@ -48,7 +51,10 @@ def fit_cox(df: pd.DataFrame, duration: str, event: str, covariates: list[str],
     with warnings.catch_warnings():
         # lifelines warns that weights which are not integers need robust=True: they always get it here
         warnings.filterwarnings("ignore", message=".*weights are not integers.*")
-        cph.fit(data, duration_col=duration, event_col=event, weights_col=weight, cluster_col=cluster, robust=robust)
+        try:
+            cph.fit(data, duration_col=duration, event_col=event, weights_col=weight, cluster_col=cluster, robust=robust)
+        except ConvergenceError as exc:
+            raise NotEstimable("Cox model did not converge (too few rearrests, or none in one group)") from exc
     with warnings.catch_warnings():
         # the "km" time transform fits a Kaplan-Meier curve with the model's weights only to
         # rescale time; lifelines' warning about variances of non-integer weights does not apply

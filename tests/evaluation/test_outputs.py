@@ -133,3 +133,18 @@ def test_writer_is_one_transaction(evaluated, tmp_path):
         raise AssertionError("a bad table must fail the write")
     for name, frame in evaluated.items():
         assert con.execute(f"select count(*) from analytics.{name}").fetchone()[0] == len(frame)
+
+
+def test_a_tiny_world_reports_what_cannot_be_estimated():
+    """Too few cases for the models: every row is still written; those resting on a model that
+    cannot be fitted have no estimate and a note that says so, and never pass the balance check."""
+    world = simulate(n=60, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e = evaluate(world.cases, AS_OF)["effects"]
+    assert len(e) == 70
+    missing = e[e.note.str.startswith("Not estimable")]
+    assert len(missing) > 0
+    assert missing.estimate.isna().all() and missing.ci_low.isna().all()
+    assert not missing.balance_ok.any()
+    assert e[e.method == "unadjusted"].note.str.startswith("Not estimable").sum() == 0
