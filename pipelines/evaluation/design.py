@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 TIME_ZEROS: tuple[str, ...] = ("disposition", "arraignment")
@@ -135,7 +134,3 @@ def cohort_range(rows: pd.DataFrame, time_zero: str) -> tuple[str | None, str | 
     if q.empty:
         return None, None
     return str(q.min()), str(q.max())
-
-
-def as_float(values) -> np.ndarray:
-    return np.asarray(values, dtype=float)
