@@ -1,0 +1,110 @@
+"""Time to the first rearrest (lifelines): Cox hazard ratios, the proportional-hazards check,
+Kaplan-Meier curves and the log-rank test.
+
+`fit_cox` is the one Cox code path: plain partial likelihood (Efron ties) with model-based SEs when
+neither weights nor clusters are given (the Rossi check in the tests); with them, the sandwich
+variance clustered by person (lifelines `robust=True, cluster_col=`), as evaluation.md asks for
+the matched and weighted samples.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.exceptions import ConvergenceError
+from lifelines.statistics import logrank_test, proportional_hazard_test
+
+from pipelines.evaluation.design import NotEstimable
+
+# Days at which a curve is reported: weekly, plus the outcome windows, over three years.
+CURVE_DAYS: tuple[int, ...] = tuple(sorted(set(range(0, 1096, 7)) | {182, 365, 730}))
+PH_TIME_TRANSFORM = "km"  # as R's cox.zph default
+
+
+@dataclass(frozen=True)
+class CoxResult:
+    params: pd.Series  # log hazard ratios
+    se: pd.Series
+    ci_low: pd.Series  # of the hazard ratio
+    ci_high: pd.Series
+    p: pd.Series
+    ph_test_p: pd.Series
+
+    def hazard_ratio(self, name: str) -> tuple[float, float, float, float]:
+        return (float(np.exp(self.params[name])), float(self.ci_low[name]), float(self.ci_high[name]),
+                float(self.p[name]))
+
+
+def fit_cox(df: pd.DataFrame, duration: str, event: str, covariates: list[str],
+            weight: str | None = None, cluster: str | None = None) -> CoxResult:
+    columns = [duration, event, *covariates] + [c for c in (weight, cluster) if c]
+    data = df[columns].copy()
+    data[event] = data[event].astype(bool)
+    for c in covariates:
+        data[c] = data[c].astype(float)
+    robust = weight is not None or cluster is not None
+    cph = CoxPHFitter()
+    with warnings.catch_warnings():
+        # lifelines warns that weights which are not integers need robust=True: they always get it here
+        warnings.filterwarnings("ignore", message=".*weights are not integers.*")
+        try:
+            cph.fit(data, duration_col=duration, event_col=event, weights_col=weight, cluster_col=cluster, robust=robust)
+        except ConvergenceError as exc:
+            raise NotEstimable("Cox model did not converge (too few rearrests, or none in one group)") from exc
+    with warnings.catch_warnings():
+        # the "km" time transform fits a Kaplan-Meier curve with the model's weights only to
+        # rescale time; lifelines' warning about variances of non-integer weights does not apply
+        warnings.filterwarnings("ignore", message=".*weights are not integers.*")
+        ph = proportional_hazard_test(cph, data, time_transform=PH_TIME_TRANSFORM)
+    summary = cph.summary
+    return CoxResult(
+        params=cph.params_,
+        se=cph.standard_errors_,
+        ci_low=summary["exp(coef) lower 95%"],
+        ci_high=summary["exp(coef) upper 95%"],
+        p=summary["p"],
+        ph_test_p=pd.Series(np.atleast_1d(ph.p_value), index=cph.params_.index),
+    )
+
+
+def logrank_p(durations: np.ndarray, events: np.ndarray, treated: np.ndarray, weight: np.ndarray) -> float:
+    t = np.asarray(treated, bool)
+    w = np.asarray(weight, float)
+    keep = w > 0
+    a, b = keep & t, keep & ~t
+    result = logrank_test(durations[a], durations[b], event_observed_A=events[a], event_observed_B=events[b],
+                          weights_A=w[a], weights_B=w[b])
+    return float(result.p_value)
+
+
+def km_curve(durations: np.ndarray, events: np.ndarray, weight: np.ndarray,
+             days: tuple[int, ...] = CURVE_DAYS) -> pd.DataFrame:
+    """day, survival, ci_low, ci_high (lifelines' exponential Greenwood), at_risk (weighted cases
+    still followed and not rearrested after `day`: follow-up > day), events (weighted rearrests in
+    (previous day shown, day]); so the censorings in (previous day, day] are
+    at_risk(previous) - at_risk(day) - events(day). The days run to the longest follow-up."""
+    d = np.asarray(durations, float)
+    e = np.asarray(events, bool)
+    w = np.asarray(weight, float)
+    keep = w > 0
+    d, e, w = d[keep], e[keep], w[keep]
+    kmf = KaplanMeierFitter().fit(d, event_observed=e, weights=w)
+    grid = [day for day in days if day <= d.max()]
+    survival = kmf.survival_function_at_times(grid).to_numpy()
+    ci = kmf.confidence_interval_survival_function_.reindex(
+        kmf.confidence_interval_survival_function_.index.union(grid)).ffill().loc[grid]
+    at_risk = [float(w[d > day].sum()) for day in grid]
+    previous = [-1] + grid[:-1]
+    events_between = [float(w[e & (d > lo) & (d <= hi)].sum()) for lo, hi in zip(previous, grid)]
+    return pd.DataFrame({
+        "day": grid,
+        "survival": survival,
+        "ci_low": ci.iloc[:, 0].to_numpy(),
+        "ci_high": ci.iloc[:, 1].to_numpy(),
+        "at_risk": at_risk,
+        "events": events_between,
+    })

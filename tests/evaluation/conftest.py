@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from pipelines.evaluation import evaluate
+from tests.evaluation.simulated import AS_OF, simulate
+
+
+@pytest.fixture(scope="session")
+def world():
+    return simulate()
+
+
+@pytest.fixture(scope="session")
+def evaluated(world):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return evaluate(world.cases, AS_OF)
