@@ -40,6 +40,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from pipelines import builds, dates
 from pipelines.defs.resources import HticSettings
+from pipelines.evaluation.assets import EFFECTS_ASSET_KEY
 from pipelines.settings import DBT_PROJECT_DIR, Settings, pseudonym_secret
 
 DBT_ASSETS_NAME = "htic_dbt_models"
@@ -220,7 +221,7 @@ def build_assets(project: DbtProject) -> tuple[dg.AssetsDefinition, dg.AssetsDef
 
     @dg.asset(
         key=PUBLISH_ASSET_KEY,
-        deps=mart_asset_keys(project),
+        deps=[*mart_asset_keys(project), EFFECTS_ASSET_KEY],
         group_name="analytics",
         kinds={"duckdb"},
         description="analytics.duckdb: every table of schema `analytics` (pseudonymous) + the ledger, atomically replaced.",

@@ -15,10 +15,6 @@ schema, one set of rows per as-of date: `effects`, `effect_balance`, `effect_sur
   store.py       replace one as-of's rows of the three tables in one transaction
   assets.py      the Dagster asset that runs all of it after the dbt mart
 
-Choices where the spec is silent: docs/evaluation.md.
+Choices where the spec is silent: docs/evaluation.md. Nothing is imported here: the Dagster
+definitions import assets.py, and the statistics libraries load only when the asset runs.
 """
-
-from pipelines.evaluation.estimate import evaluate
-from pipelines.evaluation.store import write_effects
-
-__all__ = ["evaluate", "write_effects"]

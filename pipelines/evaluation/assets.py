@@ -8,9 +8,8 @@ the analytics warehouse with the marts. DuckDB has one writer per file: the mart
 read-only connection that is closed before the estimation, and the write connection is held only
 for the one transaction that replaces the rows. Metadata: counts, estimates and flags only.
 
-Wiring (the integrator's): add `evaluation_effects` to the definitions, run it after the dbt
-models (its dep is the mart's asset key) and before `analytics_warehouse` (add EFFECTS_ASSET_KEY to
-the publish asset's deps).
+In the graph (pipelines/defs): after the dbt models (its dep is the mart's asset key) and before
+`analytics_warehouse`, whose deps include EFFECTS_ASSET_KEY.
 """
 
 # no `from __future__ import annotations`: Dagster reads the asset's annotations at definition time
@@ -20,16 +19,17 @@ from datetime import date
 
 import dagster as dg
 
+from pipelines.defs.resources import HticSettings
+
 MART_ASSET_KEY = dg.AssetKey(["fct_eval_cases"])  # HticDbtTranslator: a model's key is its name
 EFFECTS_ASSET_KEY = dg.AssetKey(["evaluation", "effects"])
 MART_TABLE = "analytics.fct_eval_cases"
 
 
 class EvaluationConfig(dg.Config):
-    """Run configuration; both optional."""
+    """Run configuration (optional)."""
 
     as_of: str | None = None  # when given, must be the as-of date the mart was built for
-    warehouse: str | None = None  # warehouse folder; default: get_settings()
 
 
 def mart_as_of(cases) -> date:
@@ -65,13 +65,14 @@ def _num(x):
     description="Is the court helping? The adjusted comparison of evaluation.md: analytics.effects, "
                 "effect_balance and effect_survival, one set of rows per as-of date (pseudonymous: no keys in them).",
 )
-def evaluation_effects(context: dg.AssetExecutionContext, config: EvaluationConfig) -> dg.MaterializeResult:
+def evaluation_effects(context: dg.AssetExecutionContext, config: EvaluationConfig,
+                       htic: HticSettings) -> dg.MaterializeResult:
     import duckdb
 
-    from pipelines.evaluation import evaluate, write_effects
-    from pipelines.settings import get_settings
+    from pipelines.evaluation.estimate import evaluate
+    from pipelines.evaluation.store import write_effects
 
-    settings = get_settings(config.warehouse) if config.warehouse else get_settings()
+    settings = htic.get()
     with duckdb.connect(str(settings.restricted_db), read_only=True) as con:
         cases = con.execute(f"select * from {MART_TABLE}").df()
     as_of = mart_as_of(cases)
@@ -92,3 +93,6 @@ def evaluation_effects(context: dg.AssetExecutionContext, config: EvaluationConf
         "estimates_not_estimable": int(effects.estimate.isna().sum()),
         "seconds": round(seconds, 1),
     })
+
+
+defs = dg.Definitions(assets=[evaluation_effects])

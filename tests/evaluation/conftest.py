@@ -4,7 +4,7 @@ import warnings
 
 import pytest
 
-from pipelines.evaluation import evaluate
+from pipelines.evaluation.estimate import evaluate
 from tests.evaluation.simulated import AS_OF, simulate
 
 

@@ -7,7 +7,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.defs.resources import HticSettings
 from pipelines.evaluation.assets import EFFECTS_ASSET_KEY, MART_ASSET_KEY, EvaluationConfig, evaluation_effects
+from pipelines.settings import get_settings
 from tests.evaluation.simulated import AS_OF, simulate
 
 OP = "evaluation__effects"
@@ -29,7 +31,8 @@ def warehouse(tmp_path_factory):
 def _run(warehouse, as_of):
     return dg.materialize(
         [evaluation_effects],
-        run_config=dg.RunConfig(ops={OP: EvaluationConfig(as_of=as_of, warehouse=str(warehouse))}),
+        run_config=dg.RunConfig(ops={OP: EvaluationConfig(as_of=as_of)}),
+        resources={"htic": HticSettings.from_settings(get_settings(warehouse))},
         raise_on_error=False,
     )
 

@@ -9,7 +9,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.evaluation import evaluate, write_effects
+from pipelines.evaluation.estimate import evaluate
+from pipelines.evaluation.store import write_effects
 from pipelines.evaluation.estimate import BALANCE_COLUMNS, EFFECT_COLUMNS, SURVIVAL_COLUMNS
 from pipelines.publish import forbidden_columns
 from tests.evaluation.simulated import AS_OF, simulate
