@@ -204,3 +204,23 @@ def test_unbalanced_estimates_are_flagged_everywhere(tmp_path, fabricated):
     est = table_after(sheet_rows(folder / "workbook.xlsx", "Is the court helping"), "Every estimate")
     adjusted = est[est["Method"] != "unadjusted"]
     assert (adjusted["Balance ok"] == "no").all() and (adjusted["Warning"] == BALANCE_FAILS).all()
+
+
+# --- the run summary (htic run, make demo) ----------------------------------------------------
+
+def test_run_summary_prints_the_adjusted_estimate_beside_the_unadjusted(tmp_path, fabricated):
+    from pipelines.evaluation.summary import effect_lines
+
+    e = fabricated["effects"]["effects"]
+    pick = e[(e.outcome == "rearrest_any_12m") & (e.time_zero == "disposition") & (e.measure == "risk_difference")]
+    a, u = (pick[pick.method == m].iloc[0] for m in ("aipw", "unadjusted"))
+    settings = make_warehouse(tmp_path / "wh", fabricated, metrics=fabricated["current"][:10], with_effects=True)
+    lines = effect_lines(settings.analytics_db, AS_OF)
+    assert len(lines) == 2
+    assert f"adjusted (AIPW) {a.estimate * 100:+.1f} points (95% CI {a.ci_low * 100:+.1f} to {a.ci_high * 100:+.1f})" \
+        in lines[0]
+    assert f"unadjusted {u.estimate * 100:+.1f} points (95% CI {u.ci_low * 100:+.1f} to {u.ci_high * 100:+.1f})" \
+        in lines[1]
+    assert lines[1].endswith("balance ok after adjustment")
+    bare = make_warehouse(tmp_path / "old", fabricated, metrics=fabricated["current"][:10])
+    assert effect_lines(bare.analytics_db, AS_OF)[0].startswith("Adjusted comparison: not available")
