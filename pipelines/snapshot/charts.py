@@ -143,6 +143,7 @@ def forest_spec(rows: list[ForestRow], title: str, measure: str) -> dict:
     fails drawn in red and labelled. Risk differences on a linear axis around 0, hazard ratios on a
     log axis around 1."""
     ratio = measure == "hazard_ratio"
+    outcomes = list(dict.fromkeys(r.outcome for r in rows))
     values = [{"outcome": r.outcome, "method": f"{r.outcome}|{r.method}", "estimate": r.estimate, "lo": r.lo,
                "hi": r.hi, "verdict": "fails" if r.balance_fails else "ok",
                "flag": "balance fails" if r.balance_fails else ""} for r in rows]
@@ -151,7 +152,13 @@ def forest_spec(rows: list[ForestRow], title: str, measure: str) -> dict:
          "axis": {"labelExpr": "slice(datum.label, indexof(datum.label, '|') + 1)"}}
     x_axis = {"title": "hazard ratio (below 1: rearrest later or less often with the HTIC)" if ratio else
               "risk difference (below 0: fewer rearrests with the HTIC)", "format": ".2f" if ratio else "+.0%"}
-    scale = {"type": "log"} if ratio else {"zero": True}
+    if ratio:  # a log axis around 1, spanning every interval
+        figures = [x for r in rows for x in (r.estimate, r.lo, r.hi) if x is not None] + [1.0]
+        lo, hi = min(figures) / 1.15, max(figures) * 1.15
+        scale = {"type": "log", "domain": [lo, hi]}
+        x_axis["values"] = [v for v in (0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10) if lo <= v <= hi]
+    else:
+        scale = {"zero": True}
     color = {"field": "verdict", "type": "nominal", "legend": None,
              "scale": {"domain": list(EFFECT_COLORS), "range": list(EFFECT_COLORS.values())}}
     layers = [
@@ -164,13 +171,14 @@ def forest_spec(rows: list[ForestRow], title: str, measure: str) -> dict:
         {"mark": {"type": "point", "filled": True, "size": 50},
          "encoding": {"y": y, "x": {"field": "estimate", "type": "quantitative", "scale": scale, "axis": x_axis},
                       "color": color}},
-        {"transform": [{"filter": "datum.flag != ''"}],
-         "mark": {"type": "text", "align": "left", "dx": 8, "fontSize": 10, "color": EFFECT_COLORS["fails"]},
-         "encoding": {"y": y, "x": {"field": "estimate", "type": "quantitative", "scale": scale},
+        {"transform": [{"filter": "datum.flag != ''"}, {"calculate": "isValid(datum.hi) ? datum.hi : datum.estimate",
+                                                        "as": "label_at"}],
+         "mark": {"type": "text", "align": "left", "dx": 6, "fontSize": 10, "color": EFFECT_COLORS["fails"]},
+         "encoding": {"y": y, "x": {"field": "label_at", "type": "quantitative", "scale": scale},
                       "text": {"field": "flag"}}},
     ]
     return {"title": {"text": title, "anchor": "start", "fontSize": 12}, "data": {"values": values},
-            "facet": {"row": {"field": "outcome", "type": "nominal", "title": None, "sort": None,
+            "facet": {"row": {"field": "outcome", "type": "nominal", "title": None, "sort": outcomes,
                               "header": {"labelAngle": 0, "labelAlign": "left", "labelAnchor": "start",
                                          "labelOrient": "top", "labelFontWeight": "bold", "labelFontSize": 11}}},
             "spec": {"width": 440, "height": {"step": 16}, "layer": layers},
@@ -209,7 +217,9 @@ def balance_spec(points: list[dict], title: str, cap: float) -> dict:
                 {"mark": {"type": "rule", "color": "#c0392b", "strokeDash": [4, 3]},
                  "encoding": {"x": {"datum": 0.1, "type": "quantitative", "scale": {"domain": [0, cap]}}}},
                 {"mark": {"type": "point", "filled": True, "size": 60},
-                 "encoding": {"y": y, "x": x, "shape": {"field": "stage", "type": "nominal", "sort": stages},
+                 "encoding": {"y": y, "x": x,
+                              "shape": {"field": "stage", "type": "nominal", "scale": {"domain": stages},
+                                        "legend": {"title": None, "orient": "top"}},
                               "color": {"field": "stage", "type": "nominal", "legend": {"title": None, "orient": "top"},
                                         "scale": {"domain": stages, "range": [BALANCE_COLORS[s] for s in stages]}}}},
             ], "config": _config()}

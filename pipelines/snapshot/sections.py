@@ -330,6 +330,14 @@ def _survival_points(fe: FunderEffects) -> list[dict]:
 
 
 BALANCE_STAGES = {"ps_matched": "After matching", "ipw": "After weighting"}
+COVARIATE_LABEL = {"age_band": "Age at arraignment", "gender_identity": "Gender identity", "race": "Race",
+                   "ethnicity": "Ethnicity", "prior_arrests": "Prior arrests (3 years)",
+                   "prior_prostitution_arrests": "Prior prostitution arrests (3 years)", "court": "Court",
+                   "arraignment_year": "Year of arraignment", "top_charge": "Top charge"}
+
+
+def covariate_label(name: str) -> str:
+    return COVARIATE_LABEL.get(name, name.replace("_", " ").capitalize())
 SMD_CAP = 1.0  # the Love plot's axis ends here; larger (and infinite) values are drawn at it
 
 
@@ -338,11 +346,12 @@ def _balance_points(fe: FunderEffects) -> list[dict]:
     points = []
     before = b[b.method == "ps_matched"] if (b.method == "ps_matched").any() else b[b.method == "ipw"]
     for r in before.itertuples(index=False):
-        points.append({"covariate": r.covariate, "stage": "Before adjustment",
+        points.append({"covariate": covariate_label(r.covariate), "stage": "Before adjustment",
                        "shown": min(float(r.max_abs_smd_before), SMD_CAP)})
     for method, stage in BALANCE_STAGES.items():
         for r in b[b.method == method].itertuples(index=False):
-            points.append({"covariate": r.covariate, "stage": stage, "shown": min(float(r.max_abs_smd_after), SMD_CAP)})
+            points.append({"covariate": covariate_label(r.covariate), "stage": stage,
+                           "shown": min(float(r.max_abs_smd_after), SMD_CAP)})
     return points
 
 
