@@ -108,6 +108,9 @@ def test_report_renders_offline_with_every_chart(browser, published, artifacts):
 
     page.screenshot(path=str(artifacts / "report-top.png"))
     page.locator("section#G4").screenshot(path=str(artifacts / "report-g4.png"))
+    assert page.locator("section#effects h2").inner_text() == "Is the court helping?"
+    assert page.locator("section#effects figure.chart").count() == len(EFFECT_CHARTS)
+    page.locator("section#effects").screenshot(path=str(artifacts / "report-effects.png"))
     assert (artifacts / "report-top.png").stat().st_size > 10_000
     context.close()
 
