@@ -224,7 +224,8 @@ def _effects_sheet(wb, fe: FunderEffects | None, f: dict) -> None:
     bal = [[b.outcome, b.time_zero, b.method, b.covariate, b.max_abs_smd_before, b.max_abs_smd_after, bool(b.ok)]
            for b in fe.balance.itertuples(index=False)]
     r = table(r, "Balance per covariate (largest |SMD| over its levels)", BALANCE_COLUMNS, bal)
-    surv = [[p.time_zero, p.group, int(p.day), p.survival, p.ci_low, p.ci_high] for p in fe.survival.itertuples(index=False)]
+    surv = [[p.time_zero, p.group, int(p.day), p.survival, p.ci_low, p.ci_high]
+            for p in fe.survival.itertuples(index=False)]
     table(r, "Kaplan-Meier curves (only the days the disclosure rule allows)", SURVIVAL_COLUMNS, surv)
 
 

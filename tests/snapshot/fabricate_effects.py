@@ -64,7 +64,8 @@ def fabricate_effects(as_of: date, n_treated: int = 900, n_control: int = 2400, 
         for outcome in OUTCOMES:
             scale = {"rearrest_any_6m": 0.6, "rearrest_any_12m": 1.0, "rearrest_any_24m": 1.5,
                      "rearrest_prostitution_12m": 0.5}[outcome]
-            nt, nc = (n_treated, n_control) if outcome != "rearrest_any_24m" else (n_treated * 2 // 3, n_control * 2 // 3)
+            longer = outcome == "rearrest_any_24m"  # fewer cases followed long enough
+            nt, nc = (n_treated * 2 // 3, n_control * 2 // 3) if longer else (n_treated, n_control)
             for method in METHODS:
                 p_t = RISK_T * scale
                 p_c = (RISK_C + (0.08 if method == "unadjusted" else 0.0)) * scale
@@ -85,13 +86,15 @@ def fabricate_effects(as_of: date, n_treated: int = 900, n_control: int = 2400, 
                                     ci_high=rd + Z * se, p_value=2 * (1 - _phi(abs(rd) / se)), e_value=None,
                                     e_value_ci=None))
                 effects.append(dict(base, measure="risk_ratio", estimate=rr, ci_low=rr * math.exp(-Z * se_log),
-                                    ci_high=rr * math.exp(Z * se_log), p_value=2 * (1 - _phi(abs(math.log(rr)) / se_log)),
+                                    ci_high=rr * math.exp(Z * se_log),
+                                    p_value=2 * (1 - _phi(abs(math.log(rr)) / se_log)),
                                     e_value=e_rr if adjusted else None, e_value_ci=1.2 if adjusted else None))
                 if method != "unadjusted":
                     for cov, levels in COVARIATE_LEVELS.items():
                         for lv in levels:
                             before = float(rng.normal(0, 0.25))
-                            after = float(rng.normal(0, 0.03)) if not unbalanced else float(rng.choice([-1, 1]) * rng.uniform(0.12, 0.3))
+                            after = (float(rng.choice([-1, 1]) * rng.uniform(0.12, 0.3)) if unbalanced
+                                     else float(rng.normal(0, 0.03)))
                             balance.append(dict(as_of=as_of, outcome=outcome, time_zero=tz, method=method,
                                                 covariate=cov, level=lv, smd_before=before, smd_after=after,
                                                 ok=abs(after) <= 0.1))
@@ -118,7 +121,8 @@ def fabricate_effects(as_of: date, n_treated: int = 900, n_control: int = 2400, 
                                  "p_value", "n_treated", "n_control", "n_treated_used", "n_control_used", "balance_ok",
                                  "e_value", "e_value_ci", "ph_test_p", "logrank_p", "cohort_first", "cohort_last",
                                  "note"]]
-    return {"effects": eff, "effect_balance": pd.DataFrame(balance), "effect_survival": pd.concat(survival, ignore_index=True)}
+    return {"effects": eff, "effect_balance": pd.DataFrame(balance),
+            "effect_survival": pd.concat(survival, ignore_index=True)}
 
 
 def _phi(x: float) -> float:

@@ -17,7 +17,7 @@ import pytest
 from pipelines.snapshot.effects import disclose, published_counts, read_funder_effects, thin_curve
 from pipelines.snapshot.sections import BALANCE_FAILS, EFFECTS_NOT_AVAILABLE, effects_section
 from tests.snapshot.conftest import QUARTER, make_warehouse
-from tests.snapshot.fabricate_effects import fabricate_effects, km_points
+from tests.snapshot.fabricate_effects import fabricate_effects
 
 AS_OF = date(2026, 9, 30)
 
@@ -141,7 +141,8 @@ def _headline_text(tables) -> str:
     e = tables["effects"]
     r = e[(e.outcome == "rearrest_any_12m") & (e.time_zero == "disposition") & (e.method == "aipw")
           & (e.measure == "risk_difference")].iloc[0]
-    return f"{r.estimate * 100:+.1f} points (95% interval {r.ci_low * 100:+.1f} points to {r.ci_high * 100:+.1f} points)"
+    return (f"{r.estimate * 100:+.1f} points "
+            f"(95% interval {r.ci_low * 100:+.1f} points to {r.ci_high * 100:+.1f} points)")
 
 
 def test_section_in_html_pdf_and_workbook(published, fabricated):
