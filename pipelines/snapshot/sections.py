@@ -347,12 +347,12 @@ def _balance_points(fe: FunderEffects) -> list[dict]:
     before = b[b.method == "ps_matched"] if (b.method == "ps_matched").any() else b[b.method == "ipw"]
     for r in before.itertuples(index=False):
         points.append({"covariate": covariate_label(r.covariate), "stage": "Before adjustment",
-                       "shown": min(float(r.max_abs_smd_before), SMD_CAP)})
+                       "shown": r.max_abs_smd_before})
     for method, stage in BALANCE_STAGES.items():
         for r in b[b.method == method].itertuples(index=False):
-            points.append({"covariate": covariate_label(r.covariate), "stage": stage,
-                           "shown": min(float(r.max_abs_smd_after), SMD_CAP)})
-    return points
+            points.append({"covariate": covariate_label(r.covariate), "stage": stage, "shown": r.max_abs_smd_after})
+    # no SMD (a covariate without levels) is left out; infinite ones are drawn at the cap
+    return [dict(p, shown=min(float(p["shown"]), SMD_CAP)) for p in points if not _missing(p["shown"])]
 
 
 def effects_section(fe: FunderEffects | None) -> EffectsSection:
