@@ -112,6 +112,21 @@ def test_small_groups_show_no_count_1_to_10_and_no_derivable_curve_point(seed):
     assert len(pc) == sum(v is not None for c in counts for v in est[c])
 
 
+def test_small_groups_in_the_section_and_its_charts():
+    tables = fabricate_effects(AS_OF, n_treated=14, n_control=19, seed=4, n_treated_used=12)
+    sec = effects_section(disclose(tables, AS_OF))
+    for ln in sec.lines:
+        for text in (ln.treated_used, ln.comparison_used, ln.treated_left_out):
+            assert text == "suppressed" or text == "0" or int(text.replace(",", "")) >= 11, (ln, text)
+    assert "Referred cases eligible: 14" in sec.sizes  # 14 and 19 are shown; 19 - 14 = 5 is no count of one side
+    # the curve drawn is the thinned one: its days are a subset of those the rule allows
+    shown = disclose(tables, AS_OF).survival
+    drawn = sec.specs["survival"]["data"]["values"] if "survival" in sec.specs else []
+    allowed = {("HTIC" if g == "htic" else "Matched comparison", int(d))
+               for g, d, tz in zip(shown.group, shown.day, shown.time_zero) if tz == "disposition"}
+    assert {(p["group"], p["day"]) for p in drawn} == allowed
+
+
 def test_estimates_that_imply_a_small_count_are_not_shown():
     tables = fabricate_effects(AS_OF, n_treated=300, n_control=400)
     eff = tables["effects"]
