@@ -102,6 +102,8 @@ def print_summary(result: dict) -> None:
         print("Headline figures (all reported cohorts pooled, overall):")
         for h in result["headline"]:
             print(f"  {h['label']:<55} {h['value']:6.1%}  ({h['numerator']:.0f} / {h['denominator']:.0f})")
+    from pipelines.evaluation.summary import effect_lines  # the adjusted estimate beside the unadjusted one
+    print("\n".join(effect_lines(result["analytics"], result["as_of"])))
 
 
 def run(args) -> int:

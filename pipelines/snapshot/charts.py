@@ -122,6 +122,109 @@ def breakdown_spec(cells: list[BreakdownCell], kind: str, title: str, cohort: st
             "resolve": {"scale": {"y": "independent"}}, "spacing": 6, "config": _config()}
 
 
+EFFECT_COLORS = {"ok": "#1f5fa8", "fails": "#c0392b"}
+CURVE_COLORS = {"HTIC": "#1f5fa8", "Matched comparison": "#d17a00"}
+BALANCE_COLORS = {"Before adjustment": "#7a7a7a", "After matching": "#d17a00", "After weighting": "#1f5fa8"}
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    """One estimate of the forest plots: label, figure, interval, and whether balance failed."""
+    outcome: str
+    method: str
+    estimate: float
+    lo: float | None
+    hi: float | None
+    balance_fails: bool
+
+
+def forest_spec(rows: list[ForestRow], title: str, measure: str) -> dict:
+    """Estimates and 95% intervals per outcome (facet rows) and method; estimates whose balance
+    fails drawn in red and labelled. Risk differences on a linear axis around 0, hazard ratios on a
+    log axis around 1."""
+    ratio = measure == "hazard_ratio"
+    outcomes = list(dict.fromkeys(r.outcome for r in rows))
+    values = [{"outcome": r.outcome, "method": f"{r.outcome}|{r.method}", "estimate": r.estimate, "lo": r.lo,
+               "hi": r.hi, "verdict": "fails" if r.balance_fails else "ok",
+               "flag": "balance fails" if r.balance_fails else ""} for r in rows]
+    order = [v["method"] for v in values]
+    y = {"field": "method", "type": "nominal", "title": None, "sort": order,
+         "axis": {"labelExpr": "slice(datum.label, indexof(datum.label, '|') + 1)"}}
+    x_axis = {"title": "hazard ratio (below 1: rearrest later or less often with the HTIC)" if ratio else
+              "risk difference (below 0: fewer rearrests with the HTIC)", "format": ".2f" if ratio else "+.0%"}
+    if ratio:  # a log axis around 1, spanning every interval
+        figures = [x for r in rows for x in (r.estimate, r.lo, r.hi) if x is not None] + [1.0]
+        lo, hi = min(figures) / 1.15, max(figures) * 1.15
+        scale = {"type": "log", "domain": [lo, hi]}
+        x_axis["values"] = [v for v in (0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10) if lo <= v <= hi]
+    else:
+        scale = {"zero": True}
+    color = {"field": "verdict", "type": "nominal", "legend": None,
+             "scale": {"domain": list(EFFECT_COLORS), "range": list(EFFECT_COLORS.values())}}
+    layers = [
+        {"mark": {"type": "rule", "color": "#555555", "strokeDash": [4, 3]},
+         "encoding": {"x": {"datum": 1 if ratio else 0, "type": "quantitative", "scale": scale}}},
+        {"transform": [{"filter": "isValid(datum.lo) && isValid(datum.hi)"}],
+         "mark": {"type": "rule", "strokeWidth": 2, "opacity": 0.6},
+         "encoding": {"y": y, "x": {"field": "lo", "type": "quantitative", "scale": scale, "axis": x_axis},
+                      "x2": {"field": "hi"}, "color": color}},
+        {"mark": {"type": "point", "filled": True, "size": 50},
+         "encoding": {"y": y, "x": {"field": "estimate", "type": "quantitative", "scale": scale, "axis": x_axis},
+                      "color": color}},
+        {"transform": [{"filter": "datum.flag != ''"}, {"calculate": "isValid(datum.hi) ? datum.hi : datum.estimate",
+                                                        "as": "label_at"}],
+         "mark": {"type": "text", "align": "left", "dx": 6, "fontSize": 10, "color": EFFECT_COLORS["fails"]},
+         "encoding": {"y": y, "x": {"field": "label_at", "type": "quantitative", "scale": scale},
+                      "text": {"field": "flag"}}},
+    ]
+    return {"title": {"text": title, "anchor": "start", "fontSize": 12}, "data": {"values": values},
+            "facet": {"row": {"field": "outcome", "type": "nominal", "title": None, "sort": outcomes,
+                              "header": {"labelAngle": 0, "labelAlign": "left", "labelAnchor": "start",
+                                         "labelOrient": "top", "labelFontWeight": "bold", "labelFontSize": 11}}},
+            "spec": {"width": 440, "height": {"step": 16}, "layer": layers},
+            "resolve": {"scale": {"y": "independent"}}, "spacing": 6, "config": _config()}
+
+
+def survival_spec(points: list[dict], title: str) -> dict:
+    """Kaplan-Meier curves (step lines) with their 95% bands; points: group, day, survival, lo, hi."""
+    groups = [g for g in CURVE_COLORS if any(p["group"] == g for p in points)]
+    color = {"field": "group", "type": "nominal", "legend": {"title": None, "orient": "top"},
+             "scale": {"domain": groups, "range": [CURVE_COLORS[g] for g in groups]}}
+    x = {"field": "day", "type": "quantitative", "title": "days since time zero", "scale": {"zero": True}}
+    axis = {"format": "%", "title": "not rearrested"}
+    return {"width": 520, "height": 220, "title": {"text": title, "anchor": "start", "fontSize": 12},
+            "data": {"values": points},
+            "layer": [
+                {"mark": {"type": "area", "opacity": 0.15, "interpolate": "step-after"},
+                 "encoding": {"x": x, "y": {"field": "lo", "type": "quantitative", "axis": axis},
+                              "y2": {"field": "hi"}, "color": color}},
+                {"mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 1.8},
+                 "encoding": {"x": x, "y": {"field": "survival", "type": "quantitative", "axis": axis},
+                              "color": color}},
+            ], "config": _config()}
+
+
+def balance_spec(points: list[dict], title: str, cap: float) -> dict:
+    """Love plot: per covariate the largest |SMD| over its levels, before and after adjustment;
+    the 0.1 threshold drawn; values beyond `cap` (a level in one group only: infinite) drawn at it."""
+    stages = [s for s in BALANCE_COLORS if any(p["stage"] == s for p in points)]
+    y = {"field": "covariate", "type": "nominal", "title": None, "sort": None}
+    x = {"field": "shown", "type": "quantitative", "title": "largest |SMD| over the covariate's levels",
+         "scale": {"domain": [0, cap]}}
+    return {"width": 480, "height": {"step": 18}, "title": {"text": title, "anchor": "start", "fontSize": 12},
+            "data": {"values": points},
+            "layer": [
+                {"mark": {"type": "rule", "color": "#c0392b", "strokeDash": [4, 3]},
+                 "encoding": {"x": {"datum": 0.1, "type": "quantitative", "scale": {"domain": [0, cap]}}}},
+                {"mark": {"type": "point", "filled": True, "size": 60},
+                 "encoding": {"y": y, "x": x,
+                              "shape": {"field": "stage", "type": "nominal", "scale": {"domain": stages},
+                                        "legend": {"title": None, "orient": "top"}},
+                              "color": {"field": "stage", "type": "nominal", "legend": {"title": None, "orient": "top"},
+                                        "scale": {"domain": stages, "range": [BALANCE_COLORS[s] for s in stages]}}}},
+            ], "config": _config()}
+
+
 def to_svg(spec: dict) -> str:
     """The chart as SVG without an XML prolog (the xmlns stays: a namespace name, not a request)."""
     import vl_convert as vlc

@@ -11,6 +11,8 @@ from datetime import date
 
 import pandas as pd
 
+from pipelines.snapshot.effects import FunderEffects
+
 
 @dataclass(frozen=True)
 class SnapshotContext:
@@ -23,6 +25,7 @@ class SnapshotContext:
     n_deliveries: int
     revises: str | None = None
     revision_reason: str | None = None
+    effects: FunderEffects | None = None  # the adjusted comparison, disclosure applied; None: not available
 
     @property
     def n_suppressed(self) -> int:

@@ -30,7 +30,8 @@ READING_NOTES: list[tuple[str, str]] = [
      "capacities are not about people and are never suppressed."),
     ("Comparison cases", "Comparison cases are cases arraigned in the same courts that were not "
      "referred to the HTIC. They are shown beside HTIC figures unadjusted: the two groups can differ "
-     "in ways other than the court, so a difference is not proof of the court's effect."),
+     "in ways other than the court, so a difference is not proof of the court's effect. The section 'Is the "
+     "court helping?' compares them adjusted for the differences the data record."),
     ("Unit", "Case measures count cases: a person with two cases counts twice. Client measures count "
      "people as clients of service providers."),
     ("Rounding", "Shares and ratios are rounded to 4 decimals (shown as percentages with one decimal), "

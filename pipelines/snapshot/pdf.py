@@ -1,8 +1,8 @@
 """report.pdf from the report model (the same one report.html shows), written by ReportLab.
 
-Page 1: title and summary; page 2: how to read; then each goal from a new page; then the
-definitions. Charts are the HTML's SVGs as PNG. `invariant=1` fixes the creation date and
-document id, so the same model gives the same bytes.
+Page 1: title and summary; page 2: "Is the court helping?" (the adjusted comparison); then how to
+read; then each goal from a new page; then the definitions. Charts are the HTML's SVGs as PNG.
+`invariant=1` fixes the creation date and document id, so the same model gives the same bytes.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 
 from pipelines.snapshot import charts
-from pipelines.snapshot.sections import FOOTNOTE, Report
+from pipelines.snapshot.sections import EFFECTS_NOT_AVAILABLE, EFFECTS_TITLE, FOOTNOTE, EffectsSection, Report
 
 
 def render_pdf(report: Report, path: Path) -> int:
@@ -72,9 +72,15 @@ def render_pdf(report: Report, path: Path) -> int:
     t = Table(rows, colWidths=[44 * mm, 48 * mm, 26 * mm, 18 * mm, 24 * mm, 14 * mm], repeatRows=1)
     t.setStyle(grid)
     story += [t, Spacer(1, 3 * mm), Paragraph(e(FOOTNOTE), small)]
+    ef = r.effects
+    story.append(Spacer(1, 4 * mm))
+    story.append(Paragraph(f"<b>{e(EFFECTS_TITLE)}</b> " + (e(ef.headline) if ef.available else "Not available.")
+                           + (f" <b>{e(ef.headline_warning)}</b>" if ef.headline_warning else ""), body))
     story.append(Spacer(1, 6 * mm))
-    story.append(Paragraph("Contents: how to read these figures (page 2); one section per goal, G1 to G9, each "
-                           "starting on a new page; definitions of every measure at the end.", body))
+    story.append(Paragraph(f"Contents: {e(EFFECTS_TITLE)} (page 2); how to read these figures; one section per goal, "
+                           "G1 to G9, each starting on a new page; definitions of every measure at the end.", body))
+    story.append(PageBreak())
+    story += _effects_story(ef, body, small, h2, h3, big, grid, width, image)
     story.append(PageBreak())
     story.append(Paragraph("How to read these figures", h2))
     for k, v in r.reading_notes:
@@ -84,6 +90,9 @@ def render_pdf(report: Report, path: Path) -> int:
         story.append(PageBreak())
         story.append(Paragraph(f"{s.goal.label} {e(s.goal.title)}", h2))
         story.append(Paragraph(f"<i>{e(s.goal.question)}</i>", body))
+        if s.points_to_effects:
+            story.append(Paragraph(f"HTIC and comparison figures here are unadjusted: see '{e(EFFECTS_TITLE)}' "
+                                   "(page 2) for the adjusted comparison.", small))
         if not s.metrics:
             story.append(Paragraph("No figures for this goal as of this date.", body))
         for m in s.metrics:
@@ -124,3 +133,45 @@ def render_pdf(report: Report, path: Path) -> int:
                             producer="htic-eval (ReportLab)", invariant=1)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return doc.page
+
+
+def _effects_story(ef: EffectsSection, body, small, h2, h3, big, grid, width, image) -> list:
+    """The section "Is the court helping?" as ReportLab flowables (the HTML's content, same order)."""
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Spacer, Table
+
+    e = html.escape
+    warn = ParagraphStyle("warn", parent=body, textColor=colors.HexColor("#a0281b"))
+    out = [Paragraph(e(EFFECTS_TITLE), h2)]
+    if not ef.available:
+        return out + [Paragraph(e(EFFECTS_NOT_AVAILABLE), body)]
+    out.append(Paragraph(e(ef.headline), big))
+    if ef.headline_warning:
+        out.append(Paragraph(f"<b>{e(ef.headline_warning)}</b>", warn))
+    out.append(Paragraph(e(f"{ef.balance_verdict} {ef.sizes}"), body))
+    rows = [[Paragraph(f"<b>{h}</b>", small) for h in ("Method (12-month rearrest)", "Difference", "95% interval",
+                                                        "Risk ratio", "Referred used", "Comparison used",
+                                                        "Referred left out", "Balance")]]
+    for ln in ef.lines:
+        rows.append([Paragraph(e(ln.method), small), ln.estimate, Paragraph(e(ln.interval), small), ln.risk_ratio,
+                     ln.treated_used, ln.comparison_used, ln.treated_left_out,
+                     Paragraph(e(ln.balance), small if ln.balance == "ok" else warn)])
+    t = Table(rows, colWidths=[34 * mm, 20 * mm, 30 * mm, 14 * mm, 17 * mm, 19 * mm, 17 * mm, width - 151 * mm],
+              repeatRows=1)
+    t.setStyle(grid)
+    out += [Spacer(1, 2 * mm), t, Spacer(1, 2 * mm)]
+    for name in ("forest", "hazard", "survival", "balance"):
+        if name in ef.svgs:
+            out.append(image(ef.svgs[name], width * 0.9))
+            if name == "survival" and ef.logrank:
+                out.append(Paragraph(e(ef.logrank), small))
+    if ef.warnings:
+        out.append(Paragraph("<b>Estimates whose balance fails (do not rely on them):</b>", warn))
+        out += [Paragraph(e(w), warn) for w in ef.warnings]
+    out.append(Paragraph("What this can and cannot say", h3))
+    out += [Paragraph(e(c), body) for c in ef.caveats]
+    out.append(Paragraph(e(ef.balance_verdict), body))
+    out += [Paragraph(e(n), small) for n in ef.notes]
+    return out

@@ -89,6 +89,7 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     Without `revision_reason` the quarter must not be published yet (AlreadyPublished otherwise).
     With it, a correction is published as the next revision `<quarter>-r<k>`; it is refused when
     its figures equal those of the revision it would correct."""
+    from pipelines.snapshot.effects import read_funder_effects
     from pipelines.snapshot.manifest import read_inputs, sha256_file, write_manifest
     from pipelines.snapshot.report import write_reports
     from pipelines.snapshot.restatements import write_restatements
@@ -125,7 +126,7 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     previous = previous_snapshot(snaps, quarter, revision)
     ctx = SnapshotContext(quarter=quarter, revision=revision, folder=name, as_of=as_of, cutoff=cutoff, table=table,
                           n_deliveries=len(deliveries), revises=previous.name if revision > 1 else None,
-                          revision_reason=revision_reason)
+                          revision_reason=revision_reason, effects=read_funder_effects(settings.analytics_db, as_of))
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=snaps))
     try:

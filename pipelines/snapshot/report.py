@@ -1,7 +1,8 @@
 """report.html and report.pdf — the human report, in four steps with a module each:
 
 1. sections.py: the report as data (per goal its measures' headline figures, trend and breakdown,
-   notes; the summary; the definitions), from the funder table and the metric catalogue;
+   notes; the summary; "Is the court helping?" from the evaluation tables as effects.py discloses
+   them; the definitions), from the funder table and the metric catalogue;
 2. charts.py: the charts' Vega-Lite specs (built in step 1), rendered here once to SVG;
 3. html.py with templates/report.html.j2: the page (inline SVG, no script, no request);
 4. pdf.py: the PDF from the same model (the SVGs as PNG).
@@ -27,6 +28,8 @@ def render_charts(report: Report) -> None:
             for name, spec in (("trend", m.trend), ("breakdown", m.breakdown)):
                 if spec:
                     m.svgs[name] = charts.to_svg(spec)
+    for name, spec in report.effects.specs.items():
+        report.effects.svgs[name] = charts.to_svg(spec)
 
 
 def write_reports(ctx: SnapshotContext, html_path: Path, pdf_path: Path) -> None:

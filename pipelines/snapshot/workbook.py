@@ -16,12 +16,22 @@ import pandas as pd
 
 from pipelines import catalogue
 from pipelines.snapshot import definitions_text as dt
+from pipelines.snapshot import sections
 from pipelines.snapshot.context import SnapshotContext
+from pipelines.snapshot.effects import FunderEffects
 from pipelines.snapshot.table import DECIMALS
 
 GOAL_COLUMNS = ["Metric id", "Metric", "Population", "Cohort", "Breakdown", "Breakdown value", "Value",
                 "95% CI low", "95% CI high", "Numerator", "Denominator", "Suppressed", "Suppression reason"]
 SUPPRESSED_TEXT = "suppressed"
+EFFECTS_SHEET = "Is the court helping"  # a sheet name may not hold '?'
+EFFECT_COLUMNS = ["Outcome", "Time zero", "Method", "Measure", "Estimate", "95% CI low", "95% CI high", "p",
+                  "Referred cases eligible", "Comparison cases eligible", "Referred cases used",
+                  "Comparison cases used", "Referred cases left out", "Balance ok", "Warning", "E-value",
+                  "E-value (CI limit)", "PH test p", "Log-rank p", "Cohort first", "Cohort last"]
+BALANCE_COLUMNS = ["Outcome", "Time zero", "Method", "Covariate", "Largest |SMD| before", "Largest |SMD| after",
+                   "Balance ok"]
+SURVIVAL_COLUMNS = ["Time zero", "Group", "Day", "Not rearrested", "95% CI low", "95% CI high"]
 
 
 def _fmt(kind: str) -> str:
@@ -83,12 +93,18 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
     r += 1
     ws.write(r, 0, "Sheets", title)
     r += 1
+    ws.write(r, 0, EFFECTS_SHEET, bold)
+    ws.write(r, 1, "The adjusted comparison of HTIC and comparison cases: every estimate, balance and the "
+                   "survival curves.", wrap)
+    r += 1
     for g in catalogue.load_goals():
         ws.write(r, 0, g.label, bold)
         ws.write(r, 1, f"{g.title}. {g.question}", wrap)
         r += 1
     ws.write(r, 0, "Definitions", bold)
     ws.write(r, 1, "Every metric in plain words.", wrap)
+
+    _effects_sheet(wb, ctx.effects, {"bold": bold, "head": head, "title": title, "wrap": wrap, "grey": grey})
 
     # --- one sheet per goal -------------------------------------------------------------------
     table = ctx.table
@@ -153,6 +169,64 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
         ws.write_string(r, 4, m.unit)
     ws.freeze_panes(1, 1)
     wb.close()
+
+
+def _present(v) -> bool:
+    return v is not None and v == v
+
+
+def _effects_sheet(wb, fe: FunderEffects | None, f: dict) -> None:
+    """The sheet "Is the court helping": the section's words, then every estimate, the balance per
+    covariate and the survival curves, as effects.py discloses them."""
+    ws = wb.add_worksheet(EFFECTS_SHEET)
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, len(EFFECT_COLUMNS) - 1, 15)
+    ws.write(0, 0, sections.EFFECTS_TITLE, f["title"])
+    sec = sections.effects_section(fe)
+    if not sec.available:
+        ws.write_string(2, 0, sections.EFFECTS_NOT_AVAILABLE)
+        return
+    r = 2
+    for text in [sec.headline, sec.headline_warning, sec.balance_verdict, sec.sizes, sec.logrank, *sec.caveats,
+                 *sec.notes[:1]]:
+        if text:
+            ws.write_string(r, 0, text, f["bold"] if text == sec.headline_warning else None)
+            r += 1
+    r += 1
+
+    def table(r: int, name: str, columns: list[str], rows: list[list]) -> int:
+        ws.write(r, 0, name, f["bold"])
+        for c, col in enumerate(columns):
+            ws.write(r + 1, c, col, f["head"])
+        for i, values in enumerate(rows, start=r + 2):
+            for c, v in enumerate(values):
+                if isinstance(v, bool):
+                    ws.write_string(i, c, "yes" if v else "no")
+                elif isinstance(v, (int, float)) and _present(v):
+                    if v in (float("inf"), float("-inf")):
+                        ws.write_string(i, c, "infinite")
+                    else:
+                        ws.write_number(i, c, v)
+                elif isinstance(v, str):
+                    ws.write_string(i, c, v)
+        return r + 3 + len(rows)
+
+    est = []
+    for e in fe.estimates.itertuples(index=False):
+        figures = ([sections.SUPPRESSED_COUNT, "", "", ""] if e.estimate_hidden
+                   else [e.estimate, e.ci_low, e.ci_high, e.p_value])
+        counts = [sections.SUPPRESSED_COUNT if getattr(e, c) is None else getattr(e, c)
+                  for c in ("n_treated", "n_control", "n_treated_used", "n_control_used", "n_treated_unused")]
+        est.append([e.outcome, e.time_zero, e.method, e.measure, *figures, *counts, bool(e.balance_ok),
+                    "" if e.balance_ok else sections.BALANCE_FAILS, e.e_value, e.e_value_ci, e.ph_test_p,
+                    e.logrank_p, e.cohort_first or "", e.cohort_last or ""])
+    r = table(r, "Every estimate (risk differences as shares: -0.09 = 9 points fewer)", EFFECT_COLUMNS, est)
+    bal = [[b.outcome, b.time_zero, b.method, b.covariate, b.max_abs_smd_before, b.max_abs_smd_after, bool(b.ok)]
+           for b in fe.balance.itertuples(index=False)]
+    r = table(r, "Balance per covariate (largest |SMD| over its levels)", BALANCE_COLUMNS, bal)
+    surv = [[p.time_zero, p.group, int(p.day), p.survival, p.ci_low, p.ci_high]
+            for p in fe.survival.itertuples(index=False)]
+    table(r, "Kaplan-Meier curves (only the days the disclosure rule allows)", SURVIVAL_COLUMNS, surv)
 
 
 def read_goal_sheets(path: Path) -> pd.DataFrame:

@@ -152,7 +152,8 @@ def test_workbook_has_the_sheets_and_the_figures_of_metrics_csv(published):
 
     path = published["current"] / "workbook.xlsx"
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    assert wb.sheetnames == ["Notes", "G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "G9", "Definitions"]
+    assert wb.sheetnames == ["Notes", "Is the court helping", "G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "G9",
+                             "Definitions"]
     rows = read_csv(published["current"] / "metrics.csv")
     from pipelines.snapshot.definitions_text import breakdown_label
 
