@@ -16,6 +16,7 @@ import pytest
 
 from pipelines import builds
 from pipelines.defs import dbt as dbt_defs
+from pipelines.evaluation.assets import EFFECTS_ASSET_KEY
 from pipelines.settings import DBT_PROJECT_DIR, get_settings
 from pipelines.sql import ident, qualified
 from tests.dbt import scenario
@@ -50,11 +51,12 @@ def test_lineage_is_one_connected_graph():
     materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     # every raw table dbt reads is an asset the ingestion area materializes
     assert source_keys <= materializable, source_keys - materializable
-    # staging reads raw; the publish step depends on every mart
+    # staging reads raw; the publish step depends on every mart and on the evaluation's tables
     assert dg.AssetKey(["raw", "court__cases"]) in graph.get(dg.AssetKey(["stg_court__cases"])).parent_keys
     marts = {dbt_defs.TRANSLATOR.get_asset_key(n) for n in manifest["nodes"].values()
              if n["resource_type"] == "model" and n["fqn"][1] == "marts"}
-    assert marts and graph.get(dbt_defs.PUBLISH_ASSET_KEY).parent_keys == marts
+    assert marts and graph.get(dbt_defs.PUBLISH_ASSET_KEY).parent_keys == marts | {EFFECTS_ASSET_KEY}
+    assert dg.AssetKey(["fct_eval_cases"]) in graph.get(EFFECTS_ASSET_KEY).parent_keys
     # dbt tests are asset checks
     assert any(ck.asset_key == dg.AssetKey(["stg_court__cases"]) for ck in graph.asset_check_keys)
 
