@@ -4,7 +4,10 @@ Run by a person when the rules change (`python expectations/build_suites.py`), t
 commit the JSON under `expectations/gx/expectations/`. The pipeline only ever *reads* these files.
 Columns, types, code lists and keys come from `pipelines/ingestion/spec.py`; the rules below
 (required values, ranges, formats, dates, references) are the suites' own, and
-`tests/ingestion/test_suites.py` checks the committed suites against both.
+`tests/ingestion/test_suites.py` checks the committed suites against both. A key is unique within
+a program, court or dcjs snapshot; a provider's changes-only delivery may carry a key more than
+once (extracts.md), so provider suites have no uniqueness rule: raw keeps every row and staging
+picks the winning version (dbt macro provider_latest_versions).
 
 Each expectation carries `meta.rule` (the rule's name in rejected-row reports), `meta.column`, and
 `meta.action`: `reject` (row-level fault: the row goes to raw.rejected_rows) or `hold` (the row is
@@ -23,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from pipelines.ingestion.spec import DATE, INT, TABLE_SPECS, TEXT, TS  # noqa: E402
+from pipelines.ingestion.spec import DATE, INT, SOURCE_TABLES, TABLE_SPECS, TEXT, TS  # noqa: E402
 from pipelines.sql import ident, literal  # noqa: E402
 
 GX_TYPE = {TEXT: "String", DATE: "DATE", INT: "Integer", TS: "TIMESTAMP"}
@@ -92,8 +95,9 @@ def suite_for(table: str) -> list[dict]:
             add("unexpected_rows_expectation",
                 {"unexpected_rows_query": rows_sql(f"b.{ident(col)} IS NOT NULL AND NOT regexp_full_match(b.{ident(col)}, {literal(rx)})")},
                 rule, col)
-    add("expect_compound_columns_to_be_unique", {"column_list": ["_delivery_key", *spec.key]},
-        "duplicate_key", spec.key[-1], notes="a key appears more than once in one delivery: all its rows are rejected")
+    if table not in SOURCE_TABLES["provider"]:  # provider changes: a repeated key is normal (extracts.md)
+        add("expect_compound_columns_to_be_unique", {"column_list": ["_delivery_key", *spec.key]},
+            "duplicate_key", spec.key[-1], notes="a key appears more than once in one delivery: all its rows are rejected")
     for col, typ in spec.columns:
         if typ in (DATE, TS) and (table, col) not in NOT_FACTS:
             expr = f"CAST(b.{ident(col)} AS DATE)" if typ == TS else f"b.{ident(col)}"

@@ -1,7 +1,9 @@
 """The providers' monthly changes-only deliveries (`provider-<id>/<as_of>/`: CSV files, or one
 `extract.xlsx`), pass 2: each record version in a provider's temp file (providers.py) goes to the
 delivery whose window holds its `updated_at`, in the provider's date and timestamp styles; about
-2% of records are re-sent; one delivery is re-sent whole under a later date."""
+2% of records are re-sent; one delivery is re-sent whole under a later date. Every edit of a record
+within a delivery's window is sent, in edit order: a key can appear more than once in one delivery
+(extracts.md: the latest updated_at wins, then the later row)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ WORKBOOK = "extract.xlsx"
 
 
 def write_provider(out: str, tmp: str, seed: int, p: Provider, quirks: Quirks) -> tuple[list, tuple | None]:
-    """Every delivery of one provider from its temp file (changes only; ~2% of records re-sent).
+    """Every delivery of one provider from its temp file (changes only, every edit of a record in a
+    delivery's window in edit order; ~2% of records re-sent).
     → ([(source, control entry)], the planted byte-identical re-send (source, copy_of, as_of) or None)."""
     spec = p.spec
     dates = p.dates
@@ -43,24 +46,30 @@ def write_provider(out: str, tmp: str, seed: int, p: Provider, quirks: Quirks) -
     with open(os.path.join(tmp, f"provider-{p.id}.jsonl")) as f:
         for line in f:
             table, key, versions = json.loads(line)
-            sent: dict[int, list] = {}
+            sent: dict[int, list[list]] = {}  # delivery index -> every version in its window, in edit order
             for v in versions:
                 k = bisect.bisect_left(dates, v[0])
                 if k < len(dates):
-                    sent[k] = v
+                    sent.setdefault(k, []).append(v)
             extra = []
-            for k, v in sent.items():
+            for k, vs in sent.items():
                 if (k + 1 < len(dates) and (k + 1) not in sent
                         and rng.random() < W.P_RESEND_RECORD * (0.1 if k == 0 else 1.0)):
-                    extra.append((k + 1, v))
+                    extra.append((k + 1, [vs[-1]]))
                     quirks.add("record_resent", source=f"provider-{p.id}", table=table, key=key,
                                as_of=iso(dates[k + 1]), first_as_of=iso(dates[k]))
-            for k, v in sorted(list(sent.items()) + extra):
-                row = render_row(rng, p, table, v)
-                writers[k][2][table].row(row)
-                if v[2] == "DELETED" and quirks.count("deleted_row") < 100000:
-                    quirks.add("deleted_row", source=f"provider-{p.id}", as_of=iso(dates[k]),
-                                file=WORKBOOK if xlsx else f"{table}.csv", table=table, key=key)
+            for k, vs in sorted(list(sent.items()) + extra, key=lambda kv: kv[0]):
+                where = dict(source=f"provider-{p.id}", as_of=iso(dates[k]),
+                             file=WORKBOOK if xlsx else f"{table}.csv", table=table, key=key)
+                if len(vs) > 1:  # the spec's rule: latest updated_at, then the later row
+                    quirks.add("key_repeated_in_delivery", **where, rows=len(vs))
+                    if any(a[:2] == b[:2] for a, b in zip(vs, vs[1:])):
+                        quirks.add("key_repeated_same_updated_at", **where)
+                for v in vs:
+                    row = render_row(rng, p, table, v)
+                    writers[k][2][table].row(row)
+                    if v[2] == "DELETED" and quirks.count("deleted_row") < 100000:
+                        quirks.add("deleted_row", **where)
     files = []
     for o, folder, ws in writers:
         entries = []

@@ -83,6 +83,8 @@ class ProviderRecords:
                     v = [p.cutoff, min(v[1], 61000), v[2], v[3]]
                 else:
                     continue
+            if vs and (v[0], v[1]) < (vs[-1][0], vs[-1][1]):
+                v = [vs[-1][0], vs[-1][1], v[2], v[3]]  # clamped before the previous edit: same stamp, later row
             vs.append(v)
         if not vs:
             return False
@@ -275,7 +277,14 @@ class Services:
         minutes = (rng.choice((45, 60, 60, 90)) if stype != "GROUP" else 90) if status == "ATTENDED" else None
         upd, secs = entry_lag(rng, t, 7)
         vals = [sid, cid, t, stype, status, credit, minutes]
-        rec.emit("sessions", sid, [[upd, secs, "ACTIVE", vals]])
+        versions = [[upd, secs, "ACTIVE", vals]]
+        if status == "ATTENDED" and rng.random() < W.P_SESSION_NO_SHOW_CORRECTED:
+            # first typed in as a no-show, corrected later (or in the same edit: the same stamp)
+            u2, s2 = upd + rng.randint(1, 10), office_secs(rng)
+            if rng.random() < W.P_CORRECTION_SAME_STAMP or u2 > rec.provider.cutoff:
+                u2, s2 = upd, secs
+            versions = [[upd, secs, "ACTIVE", [sid, cid, t, stype, "NO_SHOW", "N", None]], [u2, s2, "ACTIVE", vals]]
+        rec.emit("sessions", sid, versions)
         if rng.random() < W.P_DUP_SESSION_DELETED:
             sid2 = rec.next_rec("S")
             du = upd + rng.randint(1, 40)

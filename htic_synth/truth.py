@@ -157,7 +157,8 @@ def params(*, seed: int, scale: float, schedule: Schedule, programme: Programme,
                   "client_name_typo": W.P_CLIENT_NAME_TYPO, "client_dob_typo": W.P_CLIENT_DOB_TYPO,
                   "docket_variant": W.P_DOCKET_VARIANT, "client_court_null": W.P_CLIENT_COURT_NULL,
                   "dup_client_deleted": W.P_DUP_CLIENT_DELETED, "dup_session_deleted": W.P_DUP_SESSION_DELETED,
-                  "resend_record": W.P_RESEND_RECORD},
+                  "resend_record": W.P_RESEND_RECORD, "session_no_show_corrected": W.P_SESSION_NO_SHOW_CORRECTED,
+                  "correction_same_stamp": W.P_CORRECTION_SAME_STAMP},
         "counts": {**counts, "htic_cases_by_referral_year": {str(k): v for k, v in
                                                              counts["htic_cases_by_referral_year"].items()}},
     }

@@ -134,6 +134,10 @@ P_CLIENT_COURT_NULL = 0.08
 P_DUP_CLIENT_DELETED = 0.012
 P_DUP_SESSION_DELETED = 0.01
 P_RESEND_RECORD = 0.02
+# a session first typed in as NO_SHOW, then corrected to ATTENDED (a key repeated in one delivery when
+# both edits fall in its window); some corrections carry the first edit's stamp: the row order decides
+P_SESSION_NO_SHOW_CORRECTED = 0.04
+P_CORRECTION_SAME_STAMP = 0.3
 
 EXCEL_MAX_ROWS = 1_048_576
 

@@ -35,7 +35,8 @@
 {%- endmacro %}
 
 {#- Latest version of a provider record per key: the latest updated_at wins, ties go to the later
-    delivery (extracts.md). Use inside a QUALIFY. -#}
+    delivery (as_of, then version), then the later row of that delivery (_line: a key may repeat
+    within one delivery; for a workbook the sheet row) (extracts.md). Use inside a QUALIFY. -#}
 {% macro provider_latest_wins(keys) -%}
     row_number() over (
         partition by provider_id, {{ keys }}

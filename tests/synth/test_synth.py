@@ -498,6 +498,39 @@ def test_quirk_resent_records(world):
     assert any(v[0] == "MADE" and v[-1] in ("CONNECTED", "DECLINED", "UNREACHABLE") for v in status.values())
 
 
+def test_quirk_keys_repeated_within_one_delivery_and_ties_on_updated_at(world):
+    """extracts.md: a changes-only delivery lists every change, so a key can appear more than once in
+    one delivery (latest updated_at wins, then the later row). Found in the files and counted as the
+    truth counts them; rows of a key come in edit order, so the last row is the winning version."""
+    copy = world["params"]["deliveries"]["resent_copy"]
+    repeated, tied, transitions = Counter(), Counter(), Counter()
+    for (s, a), t in _by_source(world, "provider-").items():
+        if copy and (s, a) == (copy["source"], copy["as_of"]):
+            continue  # the byte-identical copy of a delivery: its repeats are the original's
+        for table, rows in t.items():
+            by_key = defaultdict(list)
+            for r in rows:
+                by_key[r[R.PROVIDER[table][0]]].append(r)
+            for rs in by_key.values():
+                if len(rs) < 2:
+                    continue
+                repeated[table] += 1
+                stamps = [R.parse_ts(r["updated_at"]) for r in rs]
+                assert stamps == sorted(stamps), (s, a, table)
+                tied[table] += len(set(stamps)) < len(stamps)
+                first, last = rs[0], rs[-1]
+                if table in ("sessions", "referrals"):
+                    transitions[(table, first["status"], last["status"])] += 1
+                transitions[(table, first["record_status"], last["record_status"])] += 1
+    q = world["quirks"]
+    assert sum(repeated.values()) == q["key_repeated_in_delivery"]["count"]
+    assert sum(tied.values()) == q["key_repeated_same_updated_at"]["count"] > 0
+    assert tied["sessions"] > 0
+    assert transitions[("referrals", "MADE", "CONNECTED")] > 0  # a referral MADE, then CONNECTED
+    assert transitions[("sessions", "NO_SHOW", "ATTENDED")] > 0  # a session NO_SHOW, then ATTENDED
+    assert transitions[("clients", "ACTIVE", "DELETED")] > 0  # the winning version deletes the record
+
+
 def test_quirk_byte_identical_resent_delivery(world):
     root = world["root"]
     found = []

@@ -1,9 +1,10 @@
 {#- Provider record versions as of A (docs/architecture.md "dbt"; metrics.md "Terms";
     extracts.md, provider).
 
-    Providers send changes, not snapshots: a record can arrive again in a later delivery. As of A,
-    every accepted delivery with as_of <= A + grace_days counts; per key the latest updated_at wins,
-    ties to the later delivery (provider_latest_wins). A record whose winning version is DELETED
+    Providers send changes, not snapshots: a record can arrive again in a later delivery, and more
+    than once in one delivery (raw keeps every row). As of A, every accepted delivery with
+    as_of <= A + grace_days counts; per key the latest updated_at wins, ties to the later delivery,
+    then the later row (provider_latest_wins). A record whose winning version is DELETED
     (entered in error) counts nowhere, nor does any record of a deleted client
     (stg_provider__deleted_clients). Every provider staging model applies this, so it is written
     once here; each model keeps its own columns, and its "dated after A" rule, in its `renamed` CTE

@@ -1,5 +1,5 @@
 -- One row per client record (provider_id, client_id) as of A: every accepted delivery with
--- as_of <= A + grace_days, the latest updated_at wins (ties: the later delivery); DELETED winners
+-- as_of <= A + grace_days, the latest updated_at wins (ties: the later delivery, then the later row); DELETED winners
 -- dropped; intakes after A dropped. Adds the standardised forms used by linkage:
 -- docket_ref_normalized (upper case, no spaces, `CR-` prefix) and standardised names.
 with

@@ -1,5 +1,5 @@
 -- One row per exits record (provider_id, client_id) as of A: every accepted delivery with
--- as_of <= A + grace_days, the latest updated_at wins (ties: the later delivery); DELETED
+-- as_of <= A + grace_days, the latest updated_at wins (ties: the later delivery, then the later row); DELETED
 -- winners and every record of a deleted client dropped; records dated (exit_date) after A dropped.
 with
 
