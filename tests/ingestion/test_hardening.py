@@ -287,7 +287,8 @@ def test_workbook_expanding_beyond_the_limit_is_structural(settings_for):
     s = settings_for()
     bomb = _zip_bomb(300 * 1024 * 1024)
     assert len(bomb) < 2 * 1024 * 1024
-    w.write_delivery(s.landing, "provider-p01", AS_OF, {"extract.xlsx": bomb}, counts={"extract.xlsx": 0})
+    d = w.write_delivery(s.landing, "provider-p01", AS_OF, {"extract.xlsx": bomb}, control=False)
+    (d / "_control.csv").write_bytes(w.control_bytes({"extract.xlsx": bomb}, {"extract.xlsx": 0}))
     t = time.perf_counter()
     summary = run_ingestion(s, gx_enabled=False)
     assert time.perf_counter() - t < 20
