@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -261,7 +262,8 @@ def formula_cells(zf: zipfile.ZipFile, label: str) -> dict[str, tuple[int, int]]
                                        m.start())
                 out[name] = (int(ref.group(2)), _column_index(ref.group(1))) if ref else (0, -1)
         return out
-    except (KeyError, zipfile.BadZipFile, ValueError, EOFError, SyntaxError) as e:
+    except (KeyError, zipfile.BadZipFile, ValueError, EOFError, SyntaxError, OSError, NotImplementedError,
+            zlib.error) as e:  # a damaged or unsupported zip member
         raise StructuralError(f"workbook cannot be opened: {type(e).__name__}", file=label,
                               rule="unparseable") from None
 
