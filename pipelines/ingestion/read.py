@@ -120,7 +120,10 @@ def read_text_file(data: bytes, spec: TableSpec, label: str) -> FileRead:
     head_text = head_bytes.decode("utf-8", errors="replace").rstrip("\r")
     if not head_text.strip():
         raise StructuralError("file has no header", file=label, line=1, rule="missing_header")
-    header = next(csv.reader([head_text], delimiter=spec.delimiter))
+    try:
+        header = next(csv.reader([head_text], delimiter=spec.delimiter))
+    except csv.Error as e:   # e.g. a field over the csv module's size limit; its text holds no value
+        raise StructuralError(f"header cannot be parsed: {e}", file=label, line=1, rule="unparseable") from None
     _decode_check(data, label, spec, [(h.lower() if spec.upper_header else h).strip() for h in header])
     header = _check_header(header, spec, label)
     extra = _extra_columns(header, spec)
@@ -150,14 +153,14 @@ def read_text_file(data: bytes, spec: TableSpec, label: str) -> FileRead:
     else:
         tbl = pa.table({n: pa.array([], pa.string()) for n in names})
 
-    lines, malformed = _line_numbers(body, spec.delimiter, len(header), tbl.num_rows, len(malformed_idx))
+    lines, malformed = _line_numbers(body, spec.delimiter, len(header), tbl.num_rows, len(malformed_idx), label)
     cols = {c: tbl.column(names[header.index(c)]) for c in spec.column_names}
     cols["_line"] = pa.array(lines, pa.int32())
     return FileRead(label=label, table=pa.table(cols), row_count=tbl.num_rows + len(malformed_idx),
                     extra_columns=extra, malformed=malformed)
 
 
-def _line_numbers(body: bytes, delimiter: str, n_fields: int, n_rows: int, n_bad: int):
+def _line_numbers(body: bytes, delimiter: str, n_fields: int, n_rows: int, n_bad: int, label: str):
     """Physical line (header = 1) of each parsed record, and of each malformed record.
 
     Fast path: one record per line, no blank lines -> record i is on line i + 2. Otherwise walk the
@@ -169,14 +172,17 @@ def _line_numbers(body: bytes, delimiter: str, n_fields: int, n_rows: int, n_bad
     good, bad = [], []
     reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), delimiter=delimiter)
     prev = 0
-    for rec in reader:
-        start = prev + 1
-        prev = reader.line_num
-        if not rec or all(not f.strip() for f in rec) and len(rec) <= 1:
-            continue
-        (good if len(rec) == n_fields else bad).append(start + 1)
+    try:
+        for rec in reader:
+            start = prev + 1
+            prev = reader.line_num
+            if not rec or all(not f.strip() for f in rec) and len(rec) <= 1:
+                continue
+            (good if len(rec) == n_fields else bad).append(start + 1)
+    except csv.Error as e:   # e.g. a field over the csv module's size limit; its text holds no value
+        raise StructuralError(f"file cannot be parsed: {e}", file=label, line=prev + 2, rule="unparseable") from None
     if len(good) != n_rows:  # the two parsers disagree: do not guess line numbers
-        raise StructuralError("file cannot be parsed consistently (quoting)", rule="unparseable")
+        raise StructuralError("file cannot be parsed consistently (quoting)", file=label, rule="unparseable")
     return good, [(ln, "wrong number of fields") for ln in bad]
 
 

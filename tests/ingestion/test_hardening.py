@@ -312,6 +312,22 @@ def test_overlong_line_is_structural(settings_for):
     assert [(p["file"], p["line"], p["rule"]) for p in o["problems"]] == [("referrals.csv", 4, "too_large")]
 
 
+def test_field_over_the_csv_modules_limit_is_structural_not_a_crash(settings_for):
+    from pipelines.ingestion.pipeline import run_ingestion
+
+    s = settings_for()
+    prov = w.provider_rows(5)
+    prov["referrals.csv"][1][1][4] = MARKER * 20000          # 180 KB in one field, line 3
+    files = w.to_files(prov)
+    files["referrals.csv"] = files["referrals.csv"].replace(b"\n", b"\n\n", 1)   # a blank line: the slow path
+    w.write_delivery(s.landing, "provider-p01", AS_OF, files)
+    summary = run_ingestion(s, gx_enabled=False)
+    [o] = summary["deliveries"]
+    assert o["status"] == "rejected" and o["reason"].startswith("unparseable:")
+    assert [(p["file"], p["rule"]) for p in o["problems"]] == [("referrals.csv", "unparseable")]
+    assert MARKER not in _outputs(s, summary)
+
+
 def test_workbook_with_formula_cells_is_rejected(settings_for):
     import xlsxwriter
 
@@ -367,4 +383,26 @@ def test_extra_columns_of_a_headerless_file_are_not_echoed(settings_for):
     summary = run_ingestion(s, gx_enabled=False)
     assert summary["counts"]["accepted"] == 1
     assert any("courts.csv: 1 unknown column ignored (column 6)" in x for x in summary["warnings"])
+    assert MARKER not in _outputs(s, summary)
+
+
+def test_headerless_file_leaks_nothing_into_dagsters_event_log(settings_for):
+    import dagster as dg
+
+    from pipelines.runner import ingest
+
+    s = settings_for()
+    prov = w.provider_rows(6)
+    header, rows = prov["clients.csv"]
+    rows[0][3] = rows[0][4] = MARKER
+    files = w.to_files(prov)
+    files["clients.csv"] = files["clients.csv"].split(b"\n", 1)[1]
+    w.write_delivery(s.landing, "provider-p01", AS_OF, files)
+    instance = dg.DagsterInstance.ephemeral()
+    summary = ingest(s, instance=instance, log_level="DEBUG")
+    assert summary["counts"]["rejected"] == 1
+    [run] = instance.get_runs()
+    events = "\n".join(repr(e) for e in instance.all_logs(run.run_id))
+    assert "duplicate_column" in events          # the rejection is in the event log ...
+    assert MARKER not in events                  # ... without the value
     assert MARKER not in _outputs(s, summary)
