@@ -264,7 +264,11 @@ def check_delivery(d: Delivery, archive_dir: Path) -> Checked:
 
     Never raises for a faulty delivery: the fault is in `Checked.error`. Messages name the source,
     delivery, file, line and column, never a value."""
-    ctl_bytes = read_regular(d.path / CONTROL)
+    try:
+        ctl_bytes = read_regular(d.path / CONTROL)
+    except NotRegularFile as err:  # replaced by a link since discovery
+        return Checked(d, d.control_sha256, error=StructuralError(f"file is a {err}; not read", file=CONTROL,
+                                                                  rule="link"))
     chk = Checked(d, sha256_bytes(ctl_bytes))
     datas: dict[str, bytes] = {}                        # regular files only: links are never read
     not_read: list[tuple[str, NotRegularFile]] = []

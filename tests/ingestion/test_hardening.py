@@ -170,8 +170,11 @@ def test_unusable_delivery_folder_is_reported_and_skipped(settings_for, name):
     st = status(s)   # neither status nor the sensor's view of the landing root crashes
     assert st["waiting"] == []
     from pipelines.ingestion.deliveries import discover, pending_folders
+    from pipelines.ingestion.sensors import pending_from_export
     found, _ = discover(s.landing)
-    assert pending_folders(found, {}) == [d for d in found if d.complete]
+    assert [d.key for d in found] == ["court-queens/2021-06-30"]
+    assert pending_folders(found, {}) == found
+    assert pending_from_export(s) == ([], [])
 
 
 # ---- item 4: impossible values, control characters, limits, formulas ---------------------------
@@ -359,7 +362,7 @@ def test_headerless_file_does_not_leak_its_first_row(settings_for, capsys):
     s = settings_for()
     prov = w.provider_rows(6)
     header, rows = prov["clients.csv"]
-    rows[0][3] = rows[0][4] = MARKER          # first and last name alike
+    rows[0][1:5] = ["cr-000001-20qn", "queens", MARKER, MARKER]   # first and last name alike
     files = w.to_files(prov)
     files["clients.csv"] = files["clients.csv"].split(b"\n", 1)[1]   # the header is missing
     w.write_delivery(s.landing, "provider-p01", AS_OF, files)
@@ -394,7 +397,7 @@ def test_headerless_file_leaks_nothing_into_dagsters_event_log(settings_for):
     s = settings_for()
     prov = w.provider_rows(6)
     header, rows = prov["clients.csv"]
-    rows[0][3] = rows[0][4] = MARKER
+    rows[0][1:5] = ["cr-000001-20qn", "queens", MARKER, MARKER]
     files = w.to_files(prov)
     files["clients.csv"] = files["clients.csv"].split(b"\n", 1)[1]
     w.write_delivery(s.landing, "provider-p01", AS_OF, files)
