@@ -294,8 +294,11 @@ def read_workbook(data: bytes, specs: dict[str, TableSpec], label: str = "extrac
         sl = f"{label}#{sheet_name}"
         if spec is None:
             raise StructuralError("unknown sheet in workbook", file=sl, rule="unknown_sheet")
-        sheet = wb.get_sheet_by_name(sheet_name)
-        rows = sheet.to_python(skip_empty_area=False)
+        try:
+            sheet = wb.get_sheet_by_name(sheet_name)
+            rows = sheet.to_python(skip_empty_area=False)
+        except Exception as e:  # noqa: BLE001 - a damaged sheet is a structural fault
+            raise StructuralError(f"sheet cannot be read: {type(e).__name__}", file=sl, rule="unparseable") from None
         if not rows:
             raise StructuralError("sheet has no header", file=sl, line=1, rule="missing_header")
         first_row = sheet.start[0] + 1 if sheet.start else 1

@@ -273,33 +273,44 @@ def test_bom_in_the_middle_of_a_file_is_a_row_error(settings_for):
     assert ("court__defendants", "defendants.csv", 5, "defendant_id", "control_character") in _rejected(s)
 
 
-def _zip_bomb(size: int) -> bytes:
+def _zip_bomb(pad: int) -> bytes:
+    """A real provider workbook whose `clients` sheet XML carries `pad` bytes of whitespace: a few
+    hundred KB on disk, `pad` bytes once decompressed."""
+    valid = zipfile.ZipFile(io.BytesIO(w.to_workbook(w.provider_rows(5))))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
-            chunk = b"<row/>" * (1 << 16)
-            for _ in range(size // len(chunk)):
-                fh.write(chunk)
+        for info in valid.infolist():
+            data = valid.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                with z.open(info.filename, "w", force_zip64=True) as fh:
+                    head, _, tail = data.partition(b"<sheetData>")
+                    fh.write(head + b"<sheetData>")
+                    chunk = b" " * (1 << 20)
+                    for _ in range(pad >> 20):
+                        fh.write(chunk)
+                    fh.write(tail)
+            else:
+                z.writestr(info.filename, data)
     return buf.getvalue()
 
 
-def test_workbook_expanding_beyond_the_limit_is_structural(settings_for):
+@pytest.mark.parametrize("pad, limit", [(300 << 20, "over the limit of 256 MB"), (40 << 20, "over the limit of 100")])
+def test_workbook_expanding_beyond_the_limits_is_structural(settings_for, pad, limit):
     import time
 
     from pipelines.ingestion.pipeline import run_ingestion
 
     s = settings_for()
-    bomb = _zip_bomb(300 * 1024 * 1024)
-    assert len(bomb) < 2 * 1024 * 1024
+    bomb = _zip_bomb(pad)
+    assert len(bomb) < pad / 500
     d = w.write_delivery(s.landing, "provider-p01", AS_OF, {"extract.xlsx": bomb}, control=False)
-    (d / "_control.csv").write_bytes(w.control_bytes({"extract.xlsx": bomb}, {"extract.xlsx": 0}))
+    (d / "_control.csv").write_bytes(w.control_bytes({"extract.xlsx": bomb}, {"extract.xlsx": 5 * 4 + 2}))
     t = time.perf_counter()
     summary = run_ingestion(s, gx_enabled=False)
     assert time.perf_counter() - t < 20
     [o] = summary["deliveries"]
     assert o["status"] == "rejected" and o["reason"].startswith("too_large:")
-    assert "extract.xlsx" in o["reason"] and "MB" in o["reason"]
+    assert "extract.xlsx" in o["reason"] and limit in o["reason"]
 
 
 def test_overlong_line_is_structural(settings_for):
