@@ -26,7 +26,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from pipelines.ingestion.spec import DATE, INT, SOURCE_TABLES, TABLE_SPECS, TEXT, TS  # noqa: E402
+from pipelines.ingestion.spec import (AGE_MAX, AGE_MIN, AS_OF_GRACE_DAYS, BIRTH_FLOOR, DATE, INT,  # noqa: E402
+                                      SCOPE_START, SOURCE_TABLES, TABLE_SPECS, TERM_HORIZON_YEARS, TEXT, TS)
 from pipelines.sql import ident, literal  # noqa: E402
 
 GX_TYPE = {TEXT: "String", DATE: "DATE", INT: "Integer", TS: "TIMESTAMP"}
@@ -44,10 +45,11 @@ NOT_NULL = {
     "provider__exits": ["client_id", "updated_at", "record_status"],
     "dcjs__arrests": ["nysid", "arrest_id"],
 }
+# Plausible ranges of every number (docs/ingestion.md, "Plausible values").
 BETWEEN = {
-    ("program__providers", "capacity"): (0, None),
-    ("court__cases", "mandate_sessions"): (0, None),
-    ("court__events", "event_seq"): (0, None),
+    ("program__providers", "capacity"): (0, 10000),
+    ("court__cases", "mandate_sessions"): (0, 200),
+    ("court__events", "event_seq"): (1, 10000),
     ("provider__sessions", "minutes"): (0, 1440),
     ("provider__exits", "survey_helpfulness"): (1, 5),
 }
@@ -58,8 +60,14 @@ REGEX = {
 }
 # (Regexes avoid `{n}`: GX formats the query text, braces other than {batch} break it.)
 # Dates that are plans or terms, not facts, may lie after the as-of date.
-NOT_FACTS = {("program__courts", "htic_end_date"), ("program__providers", "contract_end"),
-             ("program__courts", "htic_start_date"), ("program__providers", "contract_start")}
+# Starts may lie up to AS_OF_GRACE_DAYS ahead, ends up to TERM_HORIZON_YEARS.
+PLANNED_STARTS = {("program__courts", "htic_start_date"), ("program__providers", "contract_start")}
+PLANNED_ENDS = {("program__courts", "htic_end_date"), ("program__providers", "contract_end")}
+NOT_FACTS = PLANNED_STARTS | PLANNED_ENDS
+BIRTH_DATES = {("court__defendants", "dob"), ("provider__clients", "dob")}
+# C0 control characters other than tab, CR and LF; DEL; a byte-order mark (U+FEFF) anywhere but at
+# the start of a file (the reader drops that one): pasted files, NUL bytes, phantom ids.
+CONTROL_CHARACTERS = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\ufeff]"
 
 
 def rows_sql(where: str, alias: str = "b") -> str:
@@ -99,10 +107,26 @@ def suite_for(table: str) -> list[dict]:
         add("expect_compound_columns_to_be_unique", {"column_list": ["_delivery_key", *spec.key]},
             "duplicate_key", spec.key[-1], notes="a key appears more than once in one delivery: all its rows are rejected")
     for col, typ in spec.columns:
-        if typ in (DATE, TS) and (table, col) not in NOT_FACTS:
-            expr = f"CAST(b.{ident(col)} AS DATE)" if typ == TS else f"b.{ident(col)}"
+        if typ == TEXT:
+            add("unexpected_rows_expectation",
+                {"unexpected_rows_query": rows_sql(f"regexp_matches(b.{ident(col)}, {literal(CONTROL_CHARACTERS)})")},
+                "control_character", col, notes="NUL, other control characters or a byte-order mark in a value")
+    for col, typ in spec.columns:
+        if typ not in (DATE, TS):
+            continue
+        expr = f"CAST(b.{ident(col)} AS DATE)" if typ == TS else f"b.{ident(col)}"
+        if (table, col) not in NOT_FACTS:
             add("unexpected_rows_expectation",
                 {"unexpected_rows_query": rows_sql(f"{expr} > b._as_of")}, "date_after_as_of", col)
+        floor = BIRTH_FLOOR if (table, col) in BIRTH_DATES else SCOPE_START
+        implausible = [f"{expr} < DATE {literal(floor.isoformat())}"]
+        if (table, col) in PLANNED_STARTS:
+            implausible.append(f"{expr} > b._as_of + INTERVAL {AS_OF_GRACE_DAYS} DAY")
+        if (table, col) in PLANNED_ENDS:
+            implausible.append(f"{expr} > b._as_of + INTERVAL {TERM_HORIZON_YEARS} YEAR")
+        add("unexpected_rows_expectation", {"unexpected_rows_query": rows_sql(" OR ".join(implausible))},
+            "implausible_date", col, notes=f"before {floor}" + (" or too far after the as-of date"
+                                                                if (table, col) in NOT_FACTS else ""))
     if table in ("court__cases", "dcjs__arrests"):
         add("unexpected_rows_expectation",
             {"unexpected_rows_query": rows_sql("b.top_charge = 'PL 240.37' AND b.arrest_date >= DATE '2021-02-02'")},
@@ -113,6 +137,12 @@ def suite_for(table: str) -> list[dict]:
                                       "ON d._delivery_key = b._delivery_key AND d.defendant_id = b.defendant_id "
                                       "WHERE d.dob >= b.arrest_date"},
             "birth_not_before_arrest", "arrest_date")
+        add("unexpected_rows_expectation",
+            {"unexpected_rows_query": "SELECT DISTINCT b._row_id FROM (SELECT * FROM {batch}) b JOIN stage_court__defendants d "
+                                      "ON d._delivery_key = b._delivery_key AND d.defendant_id = b.defendant_id "
+                                      f"WHERE d.dob < b.arrest_date AND (b.arrest_date < d.dob + INTERVAL {AGE_MIN} YEAR "
+                                      f"OR b.arrest_date > d.dob + INTERVAL {AGE_MAX} YEAR)"},
+            "implausible_age", "arrest_date", notes=f"age at arrest outside {AGE_MIN}-{AGE_MAX} years")
         add("unexpected_rows_expectation",
             {"unexpected_rows_query": rows_sql("b.defendant_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
                                                "stage_court__defendants d WHERE d._delivery_key = b._delivery_key "

@@ -14,17 +14,19 @@ def add_arguments(parser) -> None:
 
 
 def status(settings) -> dict:
-    from pipelines.ingestion.deliveries import discover
+    from pipelines.ingestion.deliveries import awaiting_correction, discover, pending_folders, versions_from_export
     from pipelines.ingestion.warehouse import read_ledger_export
 
     ledger = read_ledger_export(settings.ledger_export)
-    found, _ = discover(settings.landing)
-    seen = {(r["source_id"], r["as_of"].isoformat(), r["control_sha256"]) for r in ledger}
+    found, warnings = discover(settings.landing)
+    versions = versions_from_export(ledger)
     waiting = [{"delivery": d.key, "state": "in transit", "overdue": d.overdue(date.today())}
                for d in found if not d.complete]
-    waiting += [{"delivery": d.key, "state": "complete, not yet ingested", "overdue": False}
-                for d in found if d.complete and (d.source_id, d.as_of.isoformat(), d.control_sha256) not in seen]
-    return {"ledger": ledger, "waiting": waiting}
+    pending = pending_folders(found, versions)
+    waiting += [{"delivery": d.key, "state": "complete, not yet ingested", "overdue": False} for d in pending]
+    waiting += [{"delivery": k, "state": "rejected, waiting for corrected files", "overdue": False}
+                for k in awaiting_correction(versions) if k not in {d.key for d in pending}]
+    return {"ledger": ledger, "waiting": waiting, "warnings": warnings}
 
 
 def run(args) -> int:
@@ -48,4 +50,6 @@ def run(args) -> int:
         print("totals: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for w in st["waiting"]:
         print(f"{w['delivery']:<40} {w['state']}" + ("  ** OVERDUE **" if w["overdue"] else ""))
+    for w in st["warnings"]:
+        print(f"warning: {w}")
     return 0

@@ -16,7 +16,7 @@ from typing import Callable
 
 import duckdb
 
-from pipelines.ingestion.deliveries import Checked, Delivery
+from pipelines.ingestion.deliveries import Checked, Delivery, SeenVersion
 from pipelines.settings import Settings
 
 Progress = Callable[[str], None]
@@ -72,7 +72,7 @@ class Batch:
 class LedgerState:
     """The ledger as the run found it, plus the versions this run accepts as it goes."""
 
-    seen: dict[str, list[tuple]]     # folder key -> [(version, control sha256, status, delivery key)]
+    seen: dict[str, list[SeenVersion]]   # folder key -> its versions, oldest first
     accepted: list[tuple]            # (source_id, as_of, content fingerprint, delivery key)
 
 

@@ -1,22 +1,28 @@
 """Find deliveries in the landing root, check them against their control file, archive their bytes.
 
 No DuckDB here: the sensor uses this module too, and the sensor must never open the warehouse.
+
+The landing root is walked without following symbolic links: a source folder, delivery folder,
+control file or data file that is a link (or not a regular file) is reported and never read, so
+nothing outside the landing root is read or archived.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from pipelines.ingestion.read import BOM, FileRead, StructuralError, read_text_file, read_workbook
-from pipelines.ingestion.spec import (CADENCE_DAYS, SOURCE_TABLES, STALE_GRACE_DAYS, TABLE_SPECS,
-                                      parse_as_of, source_kind)
+from pipelines.ingestion.spec import (AS_OF_LAST, CADENCE_DAYS, SCOPE_START, SOURCE_TABLES, STALE_GRACE_DAYS,
+                                      TABLE_SPECS, parse_as_of, source_kind)
 
 CONTROL = "_control.csv"
 
@@ -51,30 +57,128 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class NotRegularFile(Exception):
+    """A path that is a symbolic link or not a regular file: never read."""
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, never through a symbolic link (O_NOFOLLOW) nor from a FIFO or
+    device (checked on the open descriptor, so a swap after a listing cannot slip through)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise NotRegularFile("symbolic link") from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise NotRegularFile("not a regular file")
+        return fh.read()
+
+
+def _entries(folder: str | Path) -> list[os.DirEntry]:
+    with os.scandir(folder) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
 def discover(landing: Path) -> tuple[list[Delivery], list[str]]:
     """All delivery folders under the landing root, sorted by (as_of, source); plus warnings about
-    folders that are not deliveries (named neither after a source nor a date)."""
+    what is not a usable delivery: a folder named neither after a source nor an as-of date, a link
+    (source folder, delivery folder or control file). Those are reported (source, folder) and
+    skipped; they never stop the other sources."""
     found: list[Delivery] = []
     warnings: list[str] = []
     if not landing.is_dir():
         return found, [f"landing root {landing} does not exist"]
-    for src in sorted(p for p in landing.iterdir() if p.is_dir()):
+    for src in _entries(landing):
+        if src.is_symlink():
+            warnings.append(f"{src.name}: source folder is a symbolic link; not followed")
+            continue
+        if not src.is_dir(follow_symlinks=False):
+            continue
         try:
             source_kind(src.name)
         except ValueError:
             warnings.append(f"folder {src.name!r} in the landing root is not a known source; ignored")
             continue
-        for d in sorted(p for p in src.iterdir() if p.is_dir()):
+        for d in _entries(src.path):
+            where = f"{src.name}/{d.name}"
+            if d.is_symlink():
+                warnings.append(f"{where}: delivery folder is a symbolic link; not followed")
+                continue
+            if not d.is_dir(follow_symlinks=False):
+                continue
             as_of = parse_as_of(d.name)
             if as_of is None:
-                warnings.append(f"{src.name}/{d.name}: folder name is not an as-of date; ignored")
+                warnings.append(f"{where}: folder name is not an as-of date (YYYY-MM-DD, {SCOPE_START} to "
+                                f"{AS_OF_LAST}); ignored")
                 continue
-            ctl = d / CONTROL
-            complete = ctl.is_file()
-            found.append(Delivery(src.name, as_of, d, complete,
-                                  sha256_bytes(ctl.read_bytes()) if complete else None))
+            try:
+                ctl = read_regular(Path(d.path) / CONTROL)
+            except FileNotFoundError:
+                ctl = None
+            except NotRegularFile as e:
+                warnings.append(f"{where}: control file is a {e}; delivery not read")
+                continue
+            found.append(Delivery(src.name, as_of, Path(d.path), ctl is not None,
+                                  sha256_bytes(ctl) if ctl is not None else None))
     found.sort(key=lambda x: (x.as_of, x.source_id))
     return found, warnings
+
+
+def folder_files(path: Path) -> dict[str, str]:
+    """{file name: sha256} of a delivery folder's regular files (links and dot files left out)."""
+    return {e.name: sha256_bytes(read_regular(Path(e.path))) for e in _entries(path)
+            if not e.name.startswith(".") and not e.is_symlink() and e.is_file(follow_symlinks=False)}
+
+
+# ----------------------------------------------------------------------------------------------
+# Which complete deliveries a run processes: pending until a version is accepted, or its bytes
+# change. Shared by the run (ledger in DuckDB), the sensor and `htic status` (ledger.parquet).
+
+@dataclass(frozen=True)
+class SeenVersion:
+    """One version of a delivery folder, as the ledger records it."""
+
+    version: int
+    control_sha256: str
+    status: str                  # accepted | rejected | duplicate | superseded
+    delivery_key: str
+    files: dict                  # file name -> sha256 of every regular file the version held
+
+
+def versions_from_export(rows: list[dict]) -> dict[str, list[SeenVersion]]:
+    """Folder key -> its versions, from the rows of ledger.parquet."""
+    out: dict[str, list[SeenVersion]] = {}
+    for r in sorted(rows, key=lambda r: r["version"]):
+        out.setdefault(f"{r['source_id']}/{r['as_of'].isoformat()}", []).append(SeenVersion(
+            r["version"], r["control_sha256"], r["status"], r["delivery_key"],
+            {f["file_name"]: f["sha256"] for f in r.get("files") or []}))
+    return out
+
+
+def is_pending(d: Delivery, versions: list[SeenVersion]) -> bool:
+    """A complete delivery is pending when the ledger has no version of its folder, when its control
+    file differs from the latest version's (a correction, or a return to earlier bytes), or when the
+    latest version was rejected and the folder's files changed since (e.g. a control file written
+    before the data finished copying). Re-sent identical bytes are not pending."""
+    if not d.complete:
+        return False
+    if not versions:
+        return True
+    latest = max(versions, key=lambda v: v.version)
+    if latest.control_sha256 != d.control_sha256:
+        return True
+    return latest.status == "rejected" and folder_files(d.path) != latest.files
+
+
+def pending_folders(found: list[Delivery], versions: dict[str, list[SeenVersion]]) -> list[Delivery]:
+    return [d for d in found if is_pending(d, versions.get(d.key, []))]
+
+
+def awaiting_correction(versions: dict[str, list[SeenVersion]]) -> list[str]:
+    """Folders seen only as rejected versions: nothing of them is in force; waiting for new bytes."""
+    return sorted(k for k, vs in versions.items() if all(v.status == "rejected" for v in vs))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -160,28 +264,41 @@ def check_delivery(d: Delivery, archive_dir: Path) -> Checked:
 
     Never raises for a faulty delivery: the fault is in `Checked.error`. Messages name the source,
     delivery, file, line and column, never a value."""
-    ctl_bytes = (d.path / CONTROL).read_bytes()
+    try:
+        ctl_bytes = read_regular(d.path / CONTROL)
+    except NotRegularFile as err:  # replaced by a link since discovery
+        return Checked(d, d.control_sha256, error=StructuralError(f"file is a {err}; not read", file=CONTROL,
+                                                                  rule="link"))
     chk = Checked(d, sha256_bytes(ctl_bytes))
-    present = {p.name: p for p in sorted(d.path.iterdir()) if p.is_file() and not p.name.startswith(".")}
-    datas: dict[str, bytes] = {}
-    for name, p in present.items():
-        data = p.read_bytes()
+    datas: dict[str, bytes] = {}                        # regular files only: links are never read
+    not_read: list[tuple[str, NotRegularFile]] = []
+    for e in _entries(d.path):
+        if e.name.startswith(".") or e.is_dir(follow_symlinks=False):
+            continue
+        try:
+            data = read_regular(Path(e.path))
+        except NotRegularFile as err:
+            not_read.append((e.name, err))
+            continue
         sha = sha256_bytes(data)
         ap = archive_bytes(archive_dir, data, sha)
-        datas[name] = data
-        chk.files.append(FileInfo(name, sha, None, str(ap.relative_to(archive_dir))))
+        datas[e.name] = data
+        chk.files.append(FileInfo(e.name, sha, None, str(ap.relative_to(archive_dir))))
     by_name = {f.file_name: f for f in chk.files}
     try:
+        for name, err in not_read:
+            rule = "link" if str(err) == "symbolic link" else "not_a_file"
+            raise StructuralError(f"file is a {err}; not read", file=name, rule=rule)
         control = parse_control(ctl_bytes)
         listed = {c.file_name: c for c in control}
         for c in control:
-            if c.file_name not in present:
+            if c.file_name not in datas:
                 raise StructuralError("file listed in the control file is missing", file=c.file_name,
                                       rule="missing_file")
             if by_name[c.file_name].sha256 != c.sha256:
                 raise StructuralError("sha256 differs from the control file", file=c.file_name,
                                       rule="hash_mismatch")
-        for name in present:
+        for name in datas:
             if name != CONTROL and name not in listed:
                 raise StructuralError("file is not listed in the control file", file=name,
                                       rule="unlisted_file")
@@ -217,9 +334,10 @@ def check_delivery(d: Delivery, archive_dir: Path) -> Checked:
                 chk.reads[t] = [fr]
         for t, frs in chk.reads.items():
             for fr in frs:
-                if fr.extra_columns:
-                    chk.warnings.append(f"{d.key}: {fr.label}: unknown column(s) "
-                                        f"{', '.join(fr.extra_columns)} ignored")
+                if fr.extra_columns:  # positions only: a header-less file's "header" is a data row
+                    n = len(fr.extra_columns)
+                    chk.warnings.append(f"{d.key}: {fr.label}: {n} unknown column{'s' if n > 1 else ''} ignored "
+                                        f"(column {', '.join(map(str, fr.extra_columns))})")
     except StructuralError as e:
         chk.error = e
         chk.reads = {}

@@ -42,7 +42,7 @@ def load_delivery(run: Run, item: Item) -> None:
     tables = [t for t, s in TABLE_SPECS.items() if s.source_kind == d.kind]
     con.execute("BEGIN TRANSACTION")
     try:
-        if run.force and any(dk == out.delivery_key for _, _, _, dk in seen):
+        if run.force and any(v.delivery_key == out.delivery_key for v in seen):
             _delete_version(con, tables, out.delivery_key)
         if loads_rows:
             out.superseded.extend(_supersede(con, tables, seen, out.delivery_key))
@@ -74,9 +74,9 @@ def _delete_version(con, tables: list[str], delivery_key: str) -> None:
         con.execute(f"DELETE FROM {_raw(t)} WHERE delivery_key = ?", [delivery_key])
 
 
-def _supersede(con, tables: list[str], seen: list[tuple], delivery_key: str) -> list[str]:
+def _supersede(con, tables: list[str], seen: list, delivery_key: str) -> list[str]:
     """Delete the rows of the folder's earlier accepted versions; mark them superseded."""
-    older = [dk for _, _, status, dk in seen if status == "accepted" and dk != delivery_key]
+    older = [v.delivery_key for v in seen if v.status == "accepted" and v.delivery_key != delivery_key]
     for dk in older:
         for t in tables:
             con.execute(f"DELETE FROM {_raw(t)} WHERE _delivery_key = ?", [dk])

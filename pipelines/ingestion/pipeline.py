@@ -19,12 +19,12 @@ from datetime import date
 
 from pipelines.ingestion import load, stage, validate
 from pipelines.ingestion.batch import Batch, Outcome, Progress, Run
-from pipelines.ingestion.deliveries import discover
+from pipelines.ingestion.deliveries import awaiting_correction, discover, versions_from_export
 from pipelines.ingestion.intake import take_in
 from pipelines.ingestion.plan import batches, pending_deliveries, read_ledger
 from pipelines.ingestion.summary import (merge_checks, needs_quarantine_report, no_new_deliveries_checks,
                                          summarise, write_quarantine_report)
-from pipelines.ingestion.warehouse import exclusive_lock, export_ledger, open_store
+from pipelines.ingestion.warehouse import exclusive_lock, export_ledger, open_store, read_ledger_export
 
 
 @dataclass
@@ -41,7 +41,8 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
     `only`: folder keys (`<source>/<as-of>`) to consider; `force`: reprocess them even if already
     in the ledger. The reject threshold, batch size and DuckDB limits come from `settings`.
     Returns a summary (no identifiers): outcomes per delivery, in-transit deliveries (and which are
-    overdue), rows per source, validation results per table."""
+    overdue), deliveries waiting for a correction (only rejected versions so far), rows per source,
+    validation results per table."""
     say = progress or (lambda m: None)
     t0 = time.perf_counter()
     settings.ensure_dirs()
@@ -66,8 +67,9 @@ def run_ingestion(settings, *, only: set[str] | None = None, force: bool = False
         export_ledger(con, settings.ledger_export)
 
     checks = merge_checks([r.checks for r in results]) if pending else no_new_deliveries_checks()
+    waiting = awaiting_correction(versions_from_export(read_ledger_export(settings.ledger_export)))
     timings = dict(run.timings) | {"total": time.perf_counter() - t0}
-    return summarise(settings.landing, [o for r in results for o in r.outcomes], in_transit,
+    return summarise(settings.landing, [o for r in results for o in r.outcomes], in_transit, waiting,
                      sum(r.rows_staged for r in results), checks, warnings, timings)
 
 

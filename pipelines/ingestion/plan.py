@@ -6,16 +6,19 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pipelines.ingestion.batch import Batch, LedgerState
-from pipelines.ingestion.deliveries import Delivery
+from pipelines.ingestion.deliveries import Delivery, SeenVersion, is_pending
 
 
 def read_ledger(con) -> LedgerState:
-    """The ledger's versions per folder, and the content fingerprint of every accepted version."""
-    seen: dict[str, list] = defaultdict(list)
-    for dk, src, as_of, ver, csha, status in con.execute(
-            "SELECT delivery_key, source_id, as_of, version, control_sha256, status FROM raw.deliveries "
-            "ORDER BY as_of, source_id, version").fetchall():
-        seen[f"{src}/{as_of.isoformat()}"].append((ver, csha, status, dk))
+    """The ledger's versions per folder (with their files' hashes), and the content fingerprint of
+    every accepted version."""
+    seen: dict[str, list[SeenVersion]] = defaultdict(list)
+    for dk, src, as_of, ver, csha, status, files in con.execute("""
+            SELECT d.delivery_key, d.source_id, d.as_of, d.version, d.control_sha256, d.status,
+                   coalesce((SELECT map(list(f.file_name), list(f.sha256)) FROM raw.delivery_files f
+                             WHERE f.delivery_key = d.delivery_key), MAP {})
+            FROM raw.deliveries d ORDER BY d.as_of, d.source_id, d.version""").fetchall():
+        seen[f"{src}/{as_of.isoformat()}"].append(SeenVersion(ver, csha, status, dk, dict(files)))
     accepted = [(src, as_of, fp, dk) for src, as_of, fp, dk in con.execute("""
         SELECT d.source_id, d.as_of,
                sha256(string_agg(f.file_name || chr(9) || f.sha256, chr(10) ORDER BY f.file_name)), d.delivery_key
@@ -25,27 +28,19 @@ def read_ledger(con) -> LedgerState:
     return LedgerState(seen, accepted)
 
 
-def pending_deliveries(found: list[Delivery], seen: dict, only: set[str] | None = None,
+def pending_deliveries(found: list[Delivery], seen: dict[str, list[SeenVersion]], only: set[str] | None = None,
                        force: bool = False) -> list[Delivery]:
-    """Complete deliveries whose control file has not been processed yet (or `only`, with force)."""
-    out = []
-    for d in found:
-        if not d.complete:
-            continue
-        if only is not None and d.key not in only:
-            continue
-        if not force and any(csha == d.control_sha256 for _, csha, _, _ in seen.get(d.key, [])):
-            continue
-        out.append(d)
-    return out
+    """Complete deliveries pending by `is_pending` (or, with force, every complete one of `only`)."""
+    return [d for d in found if d.complete and (only is None or d.key in only)
+            and (force or is_pending(d, seen.get(d.key, [])))]
 
 
-def version_of(d: Delivery, seen: dict, force: bool) -> int:
+def version_of(d: Delivery, seen: dict[str, list[SeenVersion]], force: bool) -> int:
     """The next version number of the folder; with force, a rerun of its latest version keeps it."""
     prev = seen.get(d.key, [])
-    if force and prev and prev[-1][1] == d.control_sha256:
-        return prev[-1][0]
-    return (max(v for v, *_ in prev) + 1) if prev else 1
+    if force and prev and prev[-1].control_sha256 == d.control_sha256:
+        return prev[-1].version
+    return (max(v.version for v in prev) + 1) if prev else 1
 
 
 def find_duplicate(d: Delivery, fp: str, known: list[tuple]) -> str | None:
@@ -76,7 +71,7 @@ def batches(pending: list[Delivery], budget_bytes: int) -> list[Batch]:
     groups: list[list[Delivery]] = []
     size = 0
     for d in pending:
-        n = sum(p.stat().st_size for p in d.path.iterdir() if p.is_file())
+        n = sum(p.lstat().st_size for p in d.path.iterdir())  # lstat: a link is not followed
         if not groups or size + n > budget_bytes:
             groups.append([])
             size = 0

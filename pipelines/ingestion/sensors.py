@@ -18,16 +18,13 @@ from pipelines.ingestion.assets import DELIVERIES, ingest_job
 
 def pending_from_export(settings):
     """(pending complete deliveries, overdue in-transit deliveries) — from files only."""
-    from pipelines.ingestion.deliveries import discover
+    from pipelines.ingestion.deliveries import discover, pending_folders, versions_from_export
     from pipelines.ingestion.warehouse import read_ledger_export
 
     found, _ = discover(settings.landing)
-    seen: dict[str, set] = {}
-    for r in read_ledger_export(settings.ledger_export):
-        seen.setdefault(f"{r['source_id']}/{r['as_of'].isoformat()}", set()).add(r["control_sha256"])
-    pending = [d for d in found if d.complete and d.control_sha256 not in seen.get(d.key, set())]
+    versions = versions_from_export(read_ledger_export(settings.ledger_export))
     overdue = [d for d in found if not d.complete and d.overdue(date.today())]
-    return pending, overdue
+    return pending_folders(found, versions), overdue
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
@@ -40,7 +37,13 @@ def new_deliveries_sensor(context: dg.SensorEvaluationContext, htic: HticSetting
     if not pending:
         return dg.SkipReason(f"no new complete deliveries ({len(overdue)} overdue in transit)")
     keys = sorted({f"{d.source_id}|{d.as_of.isoformat()}" for d in pending})
-    run_key = hashlib.sha256("\n".join(sorted(f"{d.key}:{d.control_sha256}" for d in pending)).encode()).hexdigest()
+    # the versions already seen keep a retried folder (same control file, new data bytes) a new run key
+    from pipelines.ingestion.deliveries import versions_from_export
+    from pipelines.ingestion.warehouse import read_ledger_export
+
+    seen = versions_from_export(read_ledger_export(settings.ledger_export))
+    run_key = hashlib.sha256("\n".join(sorted(f"{d.key}:{d.control_sha256}:{len(seen.get(d.key, []))}"
+                                               for d in pending)).encode()).hexdigest()
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=run_key, tags={"htic/deliveries": str(len(pending))})],
         dynamic_partitions_requests=[DELIVERIES.build_add_request(keys)],

@@ -23,6 +23,25 @@ DUCKDB_TYPE = {TEXT: "VARCHAR", DATE: "DATE", INT: "INTEGER", TS: "TIMESTAMP"}
 CADENCE_DAYS = {"program": None, "court": 31, "provider": 31, "dcjs": 92}
 STALE_GRACE_DAYS = 7
 
+# Plausible ranges (docs/ingestion.md, "Plausible values"). The programme's scope starts well before
+# three years ahead of the earliest HTIC (2013 -> 2010): no event, arrest or term before SCOPE_START
+# is real. Births not before BIRTH_FLOOR; a person is AGE_MIN..AGE_MAX years old at an arrest.
+SCOPE_START = date(1990, 1, 1)
+BIRTH_FLOOR = date(1900, 1, 1)
+AGE_MIN, AGE_MAX = 12, 100
+# Programme terms may lie ahead of the as-of date: starts by up to AS_OF_GRACE_DAYS, ends by up
+# to TERM_HORIZON_YEARS. (Every other date is a fact: not after the as-of date.)
+AS_OF_GRACE_DAYS = 45
+TERM_HORIZON_YEARS = 10
+# A delivery folder's as-of date must lie in [SCOPE_START, AS_OF_LAST]: any other name is not a
+# delivery (reported, skipped) — so no date arithmetic ever meets year 0 or 9999.
+AS_OF_LAST = date(2199, 12, 31)
+
+# Structural limits (a delivery over one is rejected whole, naming the file and the limit).
+MAX_LINE_BYTES = 1 << 20                 # one physical line of a text file
+MAX_WORKBOOK_EXPANDED = 256 << 20        # sum of an xlsx's uncompressed members (its zip directory)
+MAX_WORKBOOK_RATIO = 100                 # uncompressed / compressed size of an xlsx (zip bombs)
+
 LINEAGE_COLUMNS: list[tuple[str, str]] = [
     ("_delivery_key", "VARCHAR"),
     ("_source_id", "VARCHAR"),
@@ -188,12 +207,14 @@ def source_kind(source_id: str) -> tuple[str, str | None]:
 
 
 def parse_as_of(name: str) -> date | None:
+    """A delivery folder's as-of date: `YYYY-MM-DD`, a real date in [SCOPE_START, AS_OF_LAST]."""
     if not _ASOF_RE.match(name):
         return None
     try:
-        return date.fromisoformat(name)
+        d = date.fromisoformat(name)
     except ValueError:
         return None
+    return d if SCOPE_START <= d <= AS_OF_LAST else None
 
 
 def raw_table_ddl(spec: TableSpec) -> str:

@@ -59,8 +59,8 @@ def merge_checks(parts: list[dict]) -> dict:
     return merged
 
 
-def summarise(landing: Path, outcomes: list[Outcome], in_transit: list[dict], rows_staged: int, checks: dict,
-              warnings: list[str], timings: dict[str, float]) -> dict:
+def summarise(landing: Path, outcomes: list[Outcome], in_transit: list[dict], waiting: list[str], rows_staged: int,
+              checks: dict, warnings: list[str], timings: dict[str, float]) -> dict:
     per_source: dict[str, dict] = defaultdict(lambda: {"rows_loaded": 0, "rows_rejected": 0, "rows_held": 0})
     for o in outcomes:
         ps = per_source[o.source_id]
@@ -73,6 +73,7 @@ def summarise(landing: Path, outcomes: list[Outcome], in_transit: list[dict], ro
         "counts": {s: sum(1 for o in outcomes if o.status == s) for s in ("accepted", "rejected", "duplicate")},
         "superseded": [k for o in outcomes for k in o.superseded],
         "in_transit": in_transit,
+        "waiting": waiting,          # folders with only rejected versions: retried when their bytes change
         "per_source": dict(per_source),
         "rows_staged": rows_staged,
         "checks": checks,

@@ -13,6 +13,7 @@ Neither keeps or reports values: only counts, files, lines, columns and rule nam
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -181,6 +182,15 @@ def _gx():
     return gx
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def without_values(text: str) -> str:
+    """An exception's text for a report: quoted parts (where DuckDB and GX put values) blanked out,
+    one line, bounded."""
+    return _QUOTED.sub("'…'", str(text).splitlines()[0] if str(text) else "")[:300]
+
+
 def _failed(message: str) -> dict:
     return {"passed": False, "severity": "ERROR", "error": message, "failing": [], "rows_validated": None,
             "expectations": 0}
@@ -208,13 +218,13 @@ def run_gx(stage_cursor, suites: dict[str, dict], rule_counts: dict[str, dict[st
         ds = ctx.data_sources.add_sql(name="stage", connection_string="duckdb:///:memory:",
                                       kwargs={"creator": lambda: duckdb_engine.ConnectionWrapper(stage_cursor())})
     except Exception as e:  # noqa: BLE001 - reported as failed checks
-        return {t: _failed(f"Great Expectations could not start: {type(e).__name__}: {e}") for t in suites}
+        return {t: _failed(f"Great Expectations could not start: {type(e).__name__}: {without_values(e)}") for t in suites}
     try:
         for table, suite in suites.items():
             try:
                 results[table] = _run_one(gx, ctx, ds, table, suite, rule_counts.get(table, {}))
             except Exception as e:  # noqa: BLE001
-                results[table] = _failed(f"suite raw.{table} could not run: {type(e).__name__}: {e}")
+                results[table] = _failed(f"suite raw.{table} could not run: {type(e).__name__}: {without_values(e)}")
     finally:
         try:
             ds.get_execution_engine().close()
@@ -259,7 +269,7 @@ def _run_one(gx, ctx, ds, table: str, suite_dict: dict, rule_counts: dict[str, i
         eid = meta.get("suite_expectation_id")
         exc = _exception_message(r.exception_info)
         if exc:
-            errors.append(f"{meta.get('rule', cfg.type)} on {meta.get('column')}: expectation raised {exc[:300]}")
+            errors.append(f"{meta.get('rule', cfg.type)} on {meta.get('column')}: expectation raised {without_values(exc)}")
             continue
         result = r.result or {}
         if cfg.type == "unexpected_rows_expectation":
