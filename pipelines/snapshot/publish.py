@@ -22,7 +22,8 @@ from pathlib import Path
 
 from pipelines.snapshot import quarters as qt
 from pipelines.snapshot.context import SnapshotContext
-from pipelines.snapshot.table import SnapshotError, build_table, formatted_rows, read_metrics, write_csv, write_parquet
+from pipelines.snapshot.table import (KEY, SnapshotError, build_table, formatted_rows, read_metrics, write_csv,
+                                      write_parquet)
 
 FILES = ["metrics.csv", "metrics.parquet", "workbook.xlsx", "report.html", "report.pdf", "restatements.csv",
          "manifest.json"]
@@ -67,6 +68,32 @@ def previous_snapshot(snapshots_dir: Path, quarter: str, revision: int) -> Path 
     return Path(snapshots_dir) / qt.folder_name(q, pub[q][-1])
 
 
+def earlier_publications(snapshots_dir: Path) -> list[tuple[str, "pd.DataFrame"]]:
+    """Every published folder's metrics.csv (all quarters, all revisions), as text, sorted by name:
+    what a reader of the new snapshot already holds."""
+    import pandas as pd
+
+    out = []
+    for p in sorted(Path(snapshots_dir).iterdir()) if Path(snapshots_dir).is_dir() else []:
+        if qt.split_revision(p.name) and p.is_dir() and (p / "manifest.json").exists():
+            out.append((p.name, pd.read_csv(p / "metrics.csv", dtype=str, keep_default_na=False)))
+    return out
+
+
+def write_restricted_reasons(settings, name: str, table) -> Path:
+    """Why each row was suppressed, for the team only: restricted/disclosure/<snapshot>.csv (never
+    under snapshots/)."""
+    from pipelines.snapshot.table import csv_bytes
+
+    folder = Path(settings.restricted_dir) / "disclosure"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [{**{k: getattr(r, k) for k in KEY}, "suppression_reason": r.suppression_reason}
+            for r in table[table["suppressed"]].itertuples(index=False)]
+    path = folder / f"{name}.csv"
+    path.write_bytes(csv_bytes(rows, KEY + ["suppression_reason"]))
+    return path
+
+
 def publish_snapshot(settings, quarter: str, revision_reason: str | None = None) -> Path:
     """Publish the snapshot of `quarter` from settings.analytics_db; return its folder.
 
@@ -104,8 +131,12 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     if metrics.empty:
         raise SnapshotError(f"analytics.duckdb has no metrics as of {as_of}: build the warehouse as of that date first")
     deliveries, files = read_inputs(settings.analytics_db, cutoff)
-    table = build_table(metrics)
-    timings["read_and_disclosure"] = clock() - t
+    earlier = earlier_publications(snaps)
+    timings["read"] = clock() - t
+    t = clock()
+    table, audit = build_table(metrics, earlier)
+    timings["disclosure_total"] = clock() - t
+    timings["disclosure_audit_final"] = audit.seconds
     previous = previous_snapshot(snaps, quarter, revision)
     ctx = SnapshotContext(quarter=quarter, revision=revision, folder=name, as_of=as_of, cutoff=cutoff, table=table,
                           n_deliveries=len(deliveries), revises=previous.name if revision > 1 else None,
@@ -132,9 +163,10 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
             "previous_snapshot": None if previous is None else {
                 "folder": previous.name, "metrics_csv_sha256": sha256_file(previous / "metrics.csv")},
             "restatements": n_restated,
-            "disclosure": {"rows": len(table), "suppressed": ctx.n_suppressed, "primary": ctx.n_primary,
-                           "complementary": ctx.n_complementary,
-                           "rule": "metrics.md 'What funders receive'; see docs/snapshot.md"},
+            "disclosure": {"rows": len(table), "suppressed": ctx.n_suppressed,
+                           "earlier_publications": [n for n, _ in earlier],
+                           "audit": audit.summary(),
+                           "rule": "metrics.md v2 'What funders receive'; see docs/disclosure.md"},
             "build_seconds": {k: round(v, 2) for k, v in timings.items()},
         }
         manifest = write_manifest(tmp, tmp / "manifest.json", facts, deliveries, files)
@@ -147,6 +179,7 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    write_restricted_reasons(settings, name, table)
     with open(snaps / LOG, "a", encoding="utf-8") as fh:
         fh.write(json.dumps({"snapshot": name, "quarter": quarter, "revision": revision, "revises": ctx.revises,
                              "reason": revision_reason, "generated_at": manifest["generated_at"],
