@@ -82,6 +82,7 @@ class AuditResult:
     programs: int = 0
     components: int = 0
     seconds: float = 0.0
+    proven: set = field(default_factory=set)  # targets shown to pass (carried between rounds)
 
     @property
     def passed(self) -> bool:
@@ -539,12 +540,16 @@ def _value(coefs: dict[int, float], const: float, x: np.ndarray) -> float:
     return const + sum(a * x[v] for v, a in coefs.items())
 
 
-def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exact: bool = True) -> AuditResult:
+def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exact: bool = True,
+          settled: frozenset = frozenset(), max_programs: int = 400) -> AuditResult:
     """Check the rule for every protected count of `table` (true counts + `suppressed`), given the
     earlier publications `earlier` = [(folder name, its metrics.csv as read)].
 
     exact=False stops after the joint rounds and reports every count not yet shown to pass (a
-    superset of the failures: what the suppression loop needs between rounds)."""
+    superset of the failures: what the suppression loop needs between rounds). `settled`: targets
+    proven in an earlier round on a pattern this one only adds suppressions to (hiding more only widens
+    what a reader cannot rule out, so they still pass). Past `max_programs` programs, targets not yet
+    proven are reported as failures: the audit never passes what it has not shown."""
     start = time.perf_counter()
     model, determined = _build(table, list(earlier))
     result = AuditResult(determined_by_earlier=determined)
@@ -570,17 +575,26 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
                 hi[k] = max(hi[k], v)
                 lo[k] = min(lo[k], v)
 
+    for k, t in enumerate(targets):
+        if t[3] in settled:
+            hi[k] = max(hi[k], max(NEED_MAX, t[2] + NEED_RANGE))
     open_ = [k for k in range(len(targets)) if not passed(k)]
-    # rounds pushing every open target up to what the rule asks (max >= 11, range >= 10) at once
+    # rounds pushing every open target up to what the rule asks (max >= 11, range >= 10) at once,
+    # then those high enough down by 10 from the highest point found
     while open_:
         before = len(open_)
-        caps = [(targets[k][0], targets[k][1], max(NEED_MAX, targets[k][2] + NEED_RANGE)) for k in open_]
+        caps = [(targets[k][0], targets[k][1], max(NEED_MAX, lo[k] + NEED_RANGE)) for k in open_]
         record(solver.solve_capped(set(tcomp[open_].tolist()), caps), open_)
+        down = [k for k in open_ if hi[k] >= NEED_MAX - TOL and not passed(k)]
+        if down:
+            caps = [({v: -a for v, a in targets[k][0].items()}, hi[k] - targets[k][1], NEED_RANGE) for k in down]
+            record(solver.solve_capped(set(tcomp[down].tolist()), caps), down)
         open_ = [k for k in open_ if not passed(k)]
         _log(f"capped round: {before} -> {len(open_)} open, {time.perf_counter() - start:.1f}s")
         if len(open_) > 0.95 * before:
             break  # little progress: what is left needs its own programs (or more cover)
     if not exact:
+        result.proven = {targets[k][3] for k in range(len(targets)) if passed(k)}
         result.failures += [targets[k][3] for k in open_]
         result.checked = len(targets) + len(model.revealed)
         result.programs = solver.programs
@@ -590,6 +604,8 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
     for maximise, exact in ((True, exact_hi), (False, exact_lo)):
         while True:
             todo = [k for k in open_ if not exact[k] and not passed(k)]
+            if solver.programs >= max_programs:
+                break
             if not maximise:
                 todo = [k for k in todo if hi[k] >= NEED_MAX - TOL]  # a maximum below 11 fails anyway
             if not todo:
@@ -610,7 +626,8 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
     for k in range(len(targets)):
         if not passed(k):
             result.failures.append(targets[k][3])
-    ranges = [hi[k] - lo[k] for k in range(len(targets))]
+    result.proven = {targets[k][3] for k in range(len(targets)) if passed(k)}
+    ranges = [hi[k] - lo[k] for k in range(len(targets)) if targets[k][3] not in settled]
     if model.revealed:
         ranges.append(0.0)
     result.narrowest_range = float(min(ranges)) if ranges else None

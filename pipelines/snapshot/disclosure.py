@@ -15,9 +15,9 @@ with this module: publication runs primary -> complementary -> audit until the a
 2. **Complementary, over the linked tables** (`relations.py`): breakdown cells sum to their overall,
    quarters to the years and rolling periods containing them, survival years to the quarterly
    rearrest rows they pool, and metrics over the same units share their denominator. For every
-   relation and count (numerator, denominator, difference), the hidden members must carry enough
-   hidden mass that each small (or restated) hidden member — and a small group absent from the
-   table — can move by the rule's margins: range >= 10, maximum >= 11. Short of it, the smallest
+   relation and count (numerator, denominator, difference) holding a small hidden member (or a small
+   group absent from the table), the hidden members must carry a mass of at least 11 between them
+   (so each can range from 0 to 11 or more); a restated member needs 11 in the others. Short of it, the smallest
    shown member that meets the need alone is hidden (else the largest, and again); rows known from an
    earlier publication (unchanged since it showed them) cannot cover; a cover for a denominator
    takes the rows sharing that denominator with it. Relations are visited in a fixed order, so the
@@ -182,23 +182,20 @@ class _Choice:
         return out
 
     def need(self, rel: relations.Relation, c: str) -> float:
-        """How much more hidden mass the relation needs in count c so that every small or restated
-        hidden member (and a small absent group) can move by the rule's margins."""
+        """How much more hidden mass the relation needs in count c. A small hidden member (or a small
+        absent group) can rise to the relation's whole hidden mass and, with the others rising in
+        turn, fall to 0: so that mass must reach 11 (maximum >= 11, range >= 10). A restated member
+        must be able to rise by 11 from others' mass alone. The audit checks the claim globally."""
         vals = self.counts[c]
         hidden = self.hidden_in(rel, c)
         gap = rel.gap.get(c, 0.0)
         total = sum(vals[i] for i in hidden) + gap
         worst = 0.0
+        if _is_small(gap) or any(_is_small(vals[i]) for i in hidden):
+            worst = SMALL_MAX + 1 - total
         for i in hidden:
-            t = vals[i]
-            if _is_small(t):
-                mass = total - t
-                worst = max(worst, SMALL_MAX - mass, SMALL_MAX + 1 - t - mass)
-            elif self.restated[i]:
-                worst = max(worst, SMALL_MAX + 1 - (total - t))
-        if _is_small(gap):
-            mass = total - gap
-            worst = max(worst, SMALL_MAX - mass, SMALL_MAX + 1 - gap - mass)
+            if self.restated[i] and not _is_small(vals[i]):
+                worst = max(worst, SMALL_MAX + 1 - (total - vals[i]))
         return worst
 
     def cover(self, rel: relations.Relation, c: str, need: float) -> bool:
@@ -228,7 +225,8 @@ class _Choice:
     def answer(self, findings) -> int:
         """Hide more around each cell the audit found under-protected; returns rows newly hidden."""
         before = int(self.sup.sum())
-        for f in findings:
+        for f in sorted(findings, key=lambda f: (f.metric_id, f.population, f.cohort, f.breakdown,
+                                                 f.breakdown_value, f.count)):
             i = self.index.get((f.metric_id, f.population, f.cohort, f.breakdown, f.breakdown_value))
             if i is None:
                 continue
@@ -256,22 +254,32 @@ def protect(df: pd.DataFrame, earlier=(), max_rounds: int = 12):
     intact; the final AuditResult)."""
     from pipelines.snapshot.audit import audit
 
-    df = df.reset_index(drop=True).copy()
+    # one row order whatever the input's: the choice (and the programs' optimal points) depend on it
+    order = np.lexsort([df[k].astype(str).to_numpy() for k in reversed(KEY)])
+    df = df.iloc[order].reset_index(drop=True).copy()
     choice = _Choice(df, list(earlier))
-    result = None
+    result, proven, narrowest = None, set(), []
     for round_ in range(max_rounds):
         choice.local_pass()
         df["suppressed"] = choice.sup
-        # between rounds the audit may stop early (it then lists every count not yet proven safe)
-        result = audit(df, list(earlier), exact=False)
+        # between rounds the audit may stop early (it then lists every count not yet proven safe);
+        # counts proven safe stay safe, since each round only hides more
+        result = audit(df, list(earlier), exact=False, settled=frozenset(proven))
+        proven |= result.proven
+        if result.narrowest_range is not None:
+            narrowest.append(result.narrowest_range)
         _log(f"selection round {round_}: {int(choice.sup.sum())} suppressed, {len(result.failures)} not yet safe")
         if result.passed or round_ == max_rounds - 1 or choice.answer(result.failures) == 0:
             break
     if not result.passed:
-        result = audit(df, list(earlier))  # the exact bounds, to name exactly the cells that fail
+        result = audit(df, list(earlier), settled=frozenset(proven))  # exact bounds: name the failing cells
+    result.narrowest_range = min(narrowest + ([result.narrowest_range] if result.narrowest_range is not None else []),
+                                 default=None)
     df["suppressed"] = choice.sup
     df["suppression_reason"] = pd.Series(choice.reason, dtype=object).where(choice.sup, None)
-    return df, result
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    return df.iloc[back].reset_index(drop=True), result
 
 
 def blank_suppressed(df: pd.DataFrame) -> pd.DataFrame:
@@ -282,3 +290,15 @@ def blank_suppressed(df: pd.DataFrame) -> pd.DataFrame:
         if col in df:
             df[col] = df[col].astype(float).where(~sup, np.nan)
     return df
+
+
+class UnderProtected(RuntimeError):
+    """No suppression pattern passed the audit (the message names the cells, never a count)."""
+
+
+def suppress(df: pd.DataFrame, earlier=()) -> pd.DataFrame:
+    """`protect`, refused when the audit fails, with the figures of suppressed rows blanked."""
+    table, result = protect(df, earlier)
+    if not result.passed:
+        raise UnderProtected("disclosure audit failed for: " + "; ".join(f.describe() for f in result.failures))
+    return blank_suppressed(table)
