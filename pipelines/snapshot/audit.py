@@ -206,8 +206,41 @@ def _equal_count_pairs(df: pd.DataFrame) -> tuple[list[tuple], list[tuple]]:
     return equal, ordered
 
 
-def _build(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]]) -> tuple[_Model, list[Finding]]:
-    df = _people_rows(table)
+def _flag(series: pd.Series) -> pd.Series:
+    return series.astype(str).str.lower().isin(["true", "1"])
+
+
+def _earlier_rows(earlier) -> pd.DataFrame:
+    """Earlier publications' rows, each in a population of its own (`<population>@<folder>`), with
+    the shown figures as published and, where the team's restricted file gives them, the true counts
+    of the hidden rows (NaN otherwise: a hidden count nobody can link is simply unknown)."""
+    frames = []
+    for item in earlier:
+        label, published = item[0], item[1]
+        truth = item[2] if len(item) > 2 else None
+        df = published[KEY + ["metric_kind", "counts_people", "numerator", "denominator", "suppressed"]].copy()
+        df = df.astype({k: str for k in KEY})
+        df["suppressed"] = _flag(df["suppressed"])
+        df["counts_people"] = _flag(df["counts_people"]) if df["counts_people"].dtype == object else df["counts_people"]
+        for c in ("numerator", "denominator"):
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+        if truth is not None and len(truth):
+            t = truth[KEY + ["numerator", "denominator"]].astype({k: str for k in KEY}).set_index(KEY)
+            idx = df.set_index(KEY).index
+            hidden = df["suppressed"].to_numpy()
+            for c in ("numerator", "denominator"):
+                known = pd.to_numeric(t[c], errors="coerce").reindex(idx).to_numpy(dtype=float)
+                df.loc[hidden, c] = known[hidden]
+        df["population"] = df["population"] + "@" + label
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _build(table: pd.DataFrame, earlier) -> tuple[_Model, list[Finding]]:
+    current = _people_rows(table)
+    n_current = len(current)
+    old_rows = _earlier_rows(earlier)
+    df = current if old_rows is None else pd.concat([current, _people_rows(old_rows)], ignore_index=True)
     model = _Model()
     determined: list[Finding] = []
     determined_rows: set[int] = set()
@@ -234,11 +267,23 @@ def _build(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]]) -> tupl
             if a in parent and b in parent and counts[ca][i] == counts[cb][j]:
                 _union(parent, a, b)
 
+    # an earlier publication's count unchanged since is the same unknown (or known, if shown there)
+    for j in range(n_current, len(df)):
+        k = keys[j]
+        i = index.get((k[0], k[1].rsplit("@", 1)[0]) + k[2:])
+        if i is None or i >= n_current:
+            continue
+        for c in counts:
+            a, b = (i, c), (j, c)
+            if a in parent and b in parent and abs(counts[c][i] - counts[c][j]) < TOL:
+                _union(parent, a, b)
+
     # knowledge from earlier publications: an unchanged shown count is known; a changed one is a change
     known_earlier: dict[tuple, str] = {}
     changes: list[tuple[tuple, float, float, str]] = []  # (node, old value, sign-free true change, label)
-    for label, old in earlier:
-        old = old[~old["suppressed"].astype(str).str.lower().isin(["true", "1"])]
+    for item in earlier:
+        label, old = item[0], item[1]
+        old = old[~_flag(old["suppressed"])]
         for r in old.itertuples(index=False):
             i = index.get(tuple(str(getattr(r, k)) for k in KEY))
             if i is None:
@@ -271,8 +316,9 @@ def _build(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]]) -> tupl
         var = None if fixed else model.new_var(value)
         for m in members:
             term[m] = (var, value)
-        if fixed and not any(shown[i] for i, _ in members) and _small(value):
-            i, c = members[0]
+        if fixed and not any(shown[i] and i < n_current for i, _ in members) and _small(value) and \
+                any(i < n_current for i, _ in members):
+            i, c = next(m for m in members if m[0] < n_current)
             determined.append(_finding(keys[i], f"{c} (shown in {known_earlier.get(members[0], 'an earlier publication')})"))
 
     def expr(i: int, c: str) -> _Terms:
@@ -392,7 +438,7 @@ def _build(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]]) -> tupl
                 model.le.append(({v: -a for v, a in t.coefs.items()}, t.const))
 
     # targets: every count of 1..10 that a reader does not see directly
-    for i in range(len(df)):
+    for i in range(n_current):
         names = [c for c in counts if (i, c) in term]
         if kinds[i] in ("rate", "survival") and len(names) == 2:
             names.append("difference")

@@ -118,7 +118,8 @@ def earlier_shown(df: pd.DataFrame, earlier) -> tuple[np.ndarray, np.ndarray]:
     index = {k: i for i, k in enumerate(df[KEY].astype(str).itertuples(index=False, name=None))}
     restated = np.zeros(len(df), bool)
     known = np.zeros(len(df), bool)
-    for _label, old in earlier:
+    for item in earlier:
+        old = item[1]
         old = old[~old["suppressed"].astype(str).str.lower().isin(["true", "1"])]
         old_counts = relations.row_counts(old.reset_index(drop=True))
         for j, k in enumerate(old[KEY].astype(str).itertuples(index=False, name=None)):
@@ -247,9 +248,16 @@ def _log(msg: str) -> None:
         print(msg, flush=True)
 
 
+def hidden_truth(table: pd.DataFrame) -> pd.DataFrame:
+    """The true counts and reason of every suppressed row (for the team's restricted file: the next
+    publication's audit links an earlier hidden count to the same count now when it has not changed)."""
+    hidden = table[table["suppressed"].astype(bool)]
+    return hidden[KEY + ["numerator", "denominator", "suppression_reason"]].reset_index(drop=True)
+
+
 def protect(df: pd.DataFrame, earlier=(), max_rounds: int = 12):
     """Choose the suppression pattern for `df` (true counts; rows in any order) given the earlier
-    publications [(folder, metrics.csv rows)], then audit it; repeat primary -> complementary ->
+    publications [(folder, metrics.csv rows[, true counts of its hidden rows])], then audit it; repeat primary -> complementary ->
     audit until the audit passes. Returns (df with `suppressed` and `suppression_reason`, figures
     intact; the final AuditResult)."""
     from pipelines.snapshot.audit import audit

@@ -90,10 +90,11 @@ def _round(x, places: int):
     return r + 0.0  # no negative zero
 
 
-def build_table(metrics: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = ()):
+def build_table(metrics: pd.DataFrame, earlier: list[tuple] = ()):
     """Disclosure control on the unrounded counts (given the earlier publications [(folder, rows of
-    its metrics.csv)]), then rounding, then the spec's row order. Returns (table, audit result);
-    raises DisclosureRefused, before anything is written, when the audit does not pass."""
+    its metrics.csv, true counts of its hidden rows or None)]), then rounding, then the spec's row order. Returns (table, audit result);
+    raises DisclosureRefused, before anything is written, when the audit does not pass. Also returns
+    the true counts of the suppressed rows, for the team's restricted file (never for funders)."""
     if metrics.empty:
         raise SnapshotError("no metric rows for this as-of date")
     check_no_identifiers(metrics)
@@ -106,6 +107,7 @@ def build_table(metrics: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] =
     df, result = disclosure.protect(df, earlier)
     if not result.passed:
         raise DisclosureRefused(result.failures)
+    truth = disclosure.hidden_truth(df)
     df = disclosure.blank_suppressed(df)
     kinds = df["metric_kind"].astype(str).tolist()
     for col in ("value", "ci_low", "ci_high"):
@@ -119,7 +121,7 @@ def build_table(metrics: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] =
         df[col] = df[col].astype(str)
     # rows sorted by metric, population, cohort, breakdown, value (code-point order of each text)
     df = df.sort_values(KEY, kind="mergesort").reset_index(drop=True)
-    return df[TABLE_COLUMNS], result
+    return df[TABLE_COLUMNS], result, truth
 
 
 def format_number(x, places: int) -> str:

@@ -15,12 +15,16 @@ from pipelines.snapshot import disclosure
 from tests.snapshot import attacker as atk
 
 
-def publish(frame: pd.DataFrame, earlier=()) -> pd.DataFrame:
-    """What funders receive from `frame`: the protected table with suppressed figures blanked."""
+def publish_with_truth(frame: pd.DataFrame, earlier=()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What funders receive from `frame` (the protected table, suppressed figures blanked), and the
+    true counts of its hidden rows as the team's restricted file keeps them."""
     table, result = disclosure.protect(frame, list(earlier))
     assert result.passed, [f.describe() for f in result.failures]
-    out = disclosure.blank_suppressed(table)
-    return out
+    return disclosure.blank_suppressed(table), disclosure.hidden_truth(table)
+
+
+def publish(frame: pd.DataFrame, earlier=()) -> pd.DataFrame:
+    return publish_with_truth(frame, earlier)[0]
 
 
 def world(seed: int, quarters=4, breakdowns=2, values=3, mean_cases=12.0, p_absent=0.0) -> atk.World:
@@ -76,8 +80,8 @@ def test_two_successive_snapshots_with_late_restating_records_recover_nothing():
     rng = np.random.default_rng(5)
     now = world(5, quarters=3, breakdowns=2, values=3, mean_cases=30)
     before = atk.late_records(rng, now, 2)
-    first = publish(atk.metrics_frame(before))
-    second = publish(atk.metrics_frame(now), [("2026Q2", first)])
+    first, truth = publish_with_truth(atk.metrics_frame(before))
+    second = publish(atk.metrics_frame(now), [("2026Q2", first, truth)])
     # a cell shown in the first whose count moved by 1..10 is suppressed in the second
     old = first[~first.suppressed].set_index(atk_key := ["metric_id", "cohort", "breakdown", "breakdown_value"])
     new = second.set_index(atk_key)
@@ -107,6 +111,6 @@ def test_random_linked_tables_leave_nothing_narrow(data):
 def test_random_successive_publications_leave_nothing_narrow(data):
     now, seed = _draw_world(data.draw)
     before = atk.late_records(np.random.default_rng(seed + 1), now, data.draw(st.integers(1, 3)))
-    first = publish(atk.metrics_frame(before))
-    second = publish(atk.metrics_frame(now), [("earlier", first)])
+    first, truth = publish_with_truth(atk.metrics_frame(before))
+    second = publish(atk.metrics_frame(now), [("earlier", first, truth)])
     assert atk.breaches(now, second, before, first) == []
