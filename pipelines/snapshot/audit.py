@@ -576,6 +576,15 @@ class _Solver:
         return out
 
 
+def _narrowest(targets, hi, lo, settled, model) -> float | None:
+    """The narrowest range shown (max - min over the points found: a lower bound of the true range)
+    among the counts checked in this call; 0 when a count is revealed outright."""
+    ranges = [hi[k] - lo[k] for k in range(len(targets)) if targets[k][3] not in settled]
+    if model.revealed:
+        ranges.append(0.0)
+    return float(min(ranges)) if ranges else None
+
+
 def _log(msg: str) -> None:
     import os
     if os.environ.get("HTIC_AUDIT_DEBUG"):
@@ -642,7 +651,7 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
     if not exact:
         result.proven = {targets[k][3] for k in range(len(targets)) if passed(k)}
         result.failures += [targets[k][3] for k in open_]
-        result.checked = len(targets) + len(model.revealed)
+        result.narrowest_range = _narrowest(targets, hi, lo, settled, model)
         result.programs = solver.programs
         result.seconds = time.perf_counter() - start
         return result
@@ -673,10 +682,7 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
         if not passed(k):
             result.failures.append(targets[k][3])
     result.proven = {targets[k][3] for k in range(len(targets)) if passed(k)}
-    ranges = [hi[k] - lo[k] for k in range(len(targets)) if targets[k][3] not in settled]
-    if model.revealed:
-        ranges.append(0.0)
-    result.narrowest_range = float(min(ranges)) if ranges else None
+    result.narrowest_range = _narrowest(targets, hi, lo, settled, model)
     result.programs = solver.programs
     result.seconds = time.perf_counter() - start
     return result

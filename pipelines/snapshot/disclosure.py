@@ -17,7 +17,9 @@ with this module: publication runs primary -> complementary -> audit until the a
    rearrest rows they pool, and metrics over the same units share their denominator. For every
    relation and count (numerator, denominator, difference) holding a small hidden member (or a small
    group absent from the table), the hidden members must carry a mass of at least 11 between them
-   (so each can range from 0 to 11 or more); a restated member needs 11 in the others. Short of it, the smallest
+   (so each can range from 0 to 11 or more); a restated member needs 11 in the others; and no
+   relation may hold exactly one hidden non-zero member (it would be worked out by subtraction, so a
+   cover hidden for one relation gets a partner in each of its other relations). Short of it, the smallest
    shown member that meets the need alone is hidden (else the largest, and again); rows known from an
    earlier publication (unchanged since it showed them) cannot cover; a cover for a denominator
    takes the rows sharing that denominator with it. Relations are visited in a fixed order, so the
@@ -158,6 +160,11 @@ class _Choice:
         for r, rel in enumerate(self.relations):
             for i in (rel.container, *rel.parts):
                 self.of_row[i].append(r)
+        self.cell: dict[tuple, list[int]] = defaultdict(list)  # rows of one cell across metrics
+        for i, k in enumerate(self.keys):
+            if self.people[i]:
+                self.cell[k[1:]].append(i)
+        self.asked: dict[int, int] = defaultdict(int)  # times the audit named a row
         self.twins: dict[int, list[int]] = {}
         for group in relations.twin_groups(df, self.counts):
             for i in group:
@@ -197,6 +204,10 @@ class _Choice:
         for i in hidden:
             if self.restated[i] and not _is_small(vals[i]):
                 worst = max(worst, SMALL_MAX + 1 - (total - vals[i]))
+        # a hidden member alone in a relation is worked out by subtraction: a cover hidden in one
+        # relation must not be given away by another (cells hide in rectangles, not in lines)
+        if len([i for i in hidden if vals[i] > 0]) == 1 and gap == 0:
+            worst = max(worst, 1.0)
         return worst
 
     def cover(self, rel: relations.Relation, c: str, need: float) -> bool:
@@ -224,7 +235,12 @@ class _Choice:
                         changed = True
 
     def answer(self, findings) -> int:
-        """Hide more around each cell the audit found under-protected; returns rows newly hidden."""
+        """Hide more around each cell the audit found under-protected; returns rows newly hidden.
+
+        A named row that shows is hidden. A hidden one gets, in each of its relations, one more
+        cover (all shown members when named again); and every shown row of the same cell in another
+        metric holding one of its counts is hidden (a count shared with a metric the spec does not
+        list as a twin, e.g. completers in two G2 metrics)."""
         before = int(self.sup.sum())
         for f in sorted(findings, key=lambda f: (f.metric_id, f.population, f.cohort, f.breakdown,
                                                  f.breakdown_value, f.count)):
@@ -234,11 +250,18 @@ class _Choice:
             if not self.sup[i]:
                 self.hide(i, PRIMARY)
                 continue
+            self.asked[i] += 1
+            mine = {self.counts[c][i] for c in ("numerator", "denominator") if _present(self.counts[c][i])}
+            for j in self.cell[self.keys[i][1:]]:
+                if not self.sup[j] and any(self.counts[c][j] in mine for c in ("numerator", "denominator")):
+                    self.hide(j)
             c = next((c for c in relations.COUNTS if f.count.startswith(c)), None)
             for r in self.of_row.get(i, []):
                 rel = self.relations[r]
                 for cc in ([c] if c in rel.gap else list(rel.gap)):
-                    self.cover(rel, cc, math.inf)
+                    for _ in range(1 if self.asked[i] == 1 else len(rel.parts) + 1):
+                        if not self.cover(rel, cc, math.inf):
+                            break
         return int(self.sup.sum()) - before
 
 
