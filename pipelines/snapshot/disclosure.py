@@ -238,7 +238,8 @@ class _Choice:
         """Hide more around each cell the audit found under-protected; returns rows newly hidden.
 
         A named row that shows is hidden. A hidden one gets, in each of its relations, one more
-        cover (all shown members when named again); and every shown row of the same cell in another
+        cover; named again, every shown member of the relations within (times named - 1) steps of it
+        (at most 3) is hidden; and every shown row of the same cell in another
         metric holding one of its counts is hidden (a count shared with a metric the spec does not
         list as a twin, e.g. completers in two G2 metrics)."""
         before = int(self.sup.sum())
@@ -256,12 +257,27 @@ class _Choice:
                 if not self.sup[j] and any(self.counts[c][j] in mine for c in ("numerator", "denominator")):
                     self.hide(j)
             c = next((c for c in relations.COUNTS if f.count.startswith(c)), None)
-            for r in self.of_row.get(i, []):
-                rel = self.relations[r]
-                for cc in ([c] if c in rel.gap else list(rel.gap)):
-                    for _ in range(1 if self.asked[i] == 1 else len(rel.parts) + 1):
-                        if not self.cover(rel, cc, math.inf):
-                            break
+            if self.asked[i] == 1:
+                for r in self.of_row.get(i, []):
+                    rel = self.relations[r]
+                    for cc in ([c] if c in rel.gap else list(rel.gap)):
+                        self.cover(rel, cc, math.inf)
+                continue
+            # named again: every shown member of the relations within (times named - 1) steps
+            rows, seen = {i}, set()
+            for _ in range(min(self.asked[i] - 1, 3)):
+                nxt = set()
+                for j in rows:
+                    for r in self.of_row.get(j, []):
+                        if r in seen:
+                            continue
+                        seen.add(r)
+                        rel = self.relations[r]
+                        for m in (rel.container, *rel.parts):
+                            if not self.sup[m] and not self.known[m]:
+                                self.hide(m)
+                            nxt.add(m)
+                rows = nxt
         return int(self.sup.sum()) - before
 
 
