@@ -51,7 +51,7 @@ NEED_RANGE = 10     # and range >= 10
 UPPER = 1e7         # a bound no count reaches; keeps every program bounded
 TOL = 1e-6
 SHARED_SHARE = 0.95
-MIN_COMMON = 5
+MIN_COMMON = 2
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -267,12 +267,17 @@ def _build(table: pd.DataFrame, earlier) -> tuple[_Model, list[Finding]]:
             if a in parent and b in parent and counts[ca][i] == counts[cb][j]:
                 _union(parent, a, b)
 
-    # an earlier publication's count unchanged since is the same unknown (or known, if shown there)
+    # an earlier publication's count unchanged since is the same unknown (or known, if shown there);
+    # an unchanged difference (numerator and denominator moved together) is an equation
+    same_difference: list[tuple[int, int]] = []
     for j in range(n_current, len(df)):
         k = keys[j]
         i = index.get((k[0], k[1].rsplit("@", 1)[0]) + k[2:])
         if i is None or i >= n_current:
             continue
+        diffs = [counts["denominator"][x] - counts["numerator"][x] for x in (i, j)]
+        if not any(math.isnan(v) for v in diffs) and abs(diffs[0] - diffs[1]) < TOL:
+            same_difference.append((i, j))
         for c in counts:
             a, b = (i, c), (j, c)
             if a in parent and b in parent and abs(counts[c][i] - counts[c][j]) < TOL:
@@ -349,6 +354,16 @@ def _build(table: pd.DataFrame, earlier) -> tuple[_Model, list[Finding]]:
         coefs = {v: a for v, a in t.coefs.items() if a != 0.0}
         if coefs:
             model.eq.append((coefs, -t.const))
+
+    for i, j in same_difference:
+        t = expr(i, "difference")
+        u = expr(j, "difference")
+        coefs = dict(t.coefs)
+        for v, a in u.coefs.items():
+            coefs[v] = coefs.get(v, 0.0) - a
+        coefs = {v: a for v, a in coefs.items() if a != 0.0}
+        if coefs:
+            model.eq.append((coefs, u.const - t.const))
 
     # breakdown partitions
     fam = df.groupby(["metric_id", "population", "cohort"], sort=True).indices
@@ -576,10 +591,10 @@ class _Solver:
         return out
 
 
-def _narrowest(targets, hi, lo, settled, model) -> float | None:
+def _narrowest(targets, hi, lo, settled, model, done) -> float | None:
     """The narrowest range shown (max - min over the points found: a lower bound of the true range)
-    among the counts checked in this call; 0 when a count is revealed outright."""
-    ranges = [hi[k] - lo[k] for k in range(len(targets)) if targets[k][3] not in settled]
+    among the counts settled in this call (passed, or bounded exactly); 0 when one is revealed."""
+    ranges = [hi[k] - lo[k] for k in range(len(targets)) if targets[k][3] not in settled and done(k)]
     if model.revealed:
         ranges.append(0.0)
     return float(min(ranges)) if ranges else None
@@ -651,7 +666,7 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
     if not exact:
         result.proven = {targets[k][3] for k in range(len(targets)) if passed(k)}
         result.failures += [targets[k][3] for k in open_]
-        result.narrowest_range = _narrowest(targets, hi, lo, settled, model)
+        result.narrowest_range = _narrowest(targets, hi, lo, settled, model, passed)
         result.programs = solver.programs
         result.seconds = time.perf_counter() - start
         return result
@@ -682,7 +697,8 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
         if not passed(k):
             result.failures.append(targets[k][3])
     result.proven = {targets[k][3] for k in range(len(targets)) if passed(k)}
-    result.narrowest_range = _narrowest(targets, hi, lo, settled, model)
+    result.narrowest_range = _narrowest(targets, hi, lo, settled, model,
+                                        lambda k: passed(k) or (exact_hi[k] and exact_lo[k]))
     result.programs = solver.programs
     result.seconds = time.perf_counter() - start
     return result

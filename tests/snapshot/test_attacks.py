@@ -99,18 +99,39 @@ def _draw_world(draw):
                  p_absent=draw(st.sampled_from([0.0, 0.0, 0.2]))), seed
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(st.data())
 def test_random_linked_tables_leave_nothing_narrow(data):
     w, _ = _draw_world(data.draw)
     assert atk.breaches(w, publish(atk.metrics_frame(w))) == []
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+def _successive(now: atk.World, before: atk.World):
+    """Publish `before`, then `now` knowing it: (first, second), second None when refused."""
+    first, truth = publish_with_truth(atk.metrics_frame(before))
+    table, result = disclosure.protect(atk.metrics_frame(now), [("earlier", first, truth)])
+    return first, (disclosure.blank_suppressed(table) if result.passed else None)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(st.data())
 def test_random_successive_publications_leave_nothing_narrow(data):
+    # a second publication may be refused (nothing published leaks nothing: see the next test for
+    # how often); one that is published leaves nothing narrow, earlier publication included
     now, seed = _draw_world(data.draw)
     before = atk.late_records(np.random.default_rng(seed + 1), now, data.draw(st.integers(1, 3)))
-    first, truth = publish_with_truth(atk.metrics_frame(before))
-    second = publish(atk.metrics_frame(now), [("earlier", first, truth)])
-    assert atk.breaches(now, second, before, first) == []
+    first, second = _successive(now, before)
+    assert atk.breaches(before, first) == []
+    if second is not None:
+        assert atk.breaches(now, second, before, first) == []
+
+
+def test_successive_publications_are_seldom_refused():
+    # refusal is safe but costs funders a quarter: measured on 40 fixed worlds with late records
+    refused = 0
+    for seed in range(40):
+        now = world(seed, quarters=1 + seed % 4, breakdowns=1 + seed % 2, values=2 + seed % 2,
+                    mean_cases=[3.0, 8.0, 15.0, 30.0][seed % 4], p_absent=[0.0, 0.0, 0.2][seed % 3])
+        before = atk.late_records(np.random.default_rng(seed + 1), now, 1 + seed % 3)
+        refused += _successive(now, before)[1] is None
+    assert refused <= 2
