@@ -11,7 +11,8 @@ with this module: publication runs primary -> complementary -> audit until the a
    - ratio (clients per capacity): the numerator; count, anything else: every count present.
 
    Also suppressed: a row whose numerator, denominator or their difference moved by 1-10 since an
-   earlier publication showed it (late records restating an old cohort).
+   earlier publication showed it (late records restating an old cohort), and a row an earlier
+   publication suppressed (showing it now would complete that publication's relations).
 2. **Complementary, over the linked tables** (`relations.py`): breakdown cells sum to their overall,
    quarters to the years and rolling periods containing them, survival years to the quarterly
    rearrest rows they pool, and metrics over the same units share their denominator. For every
@@ -155,6 +156,18 @@ class _Choice:
         new = self.restated & ~self.sup
         self.sup |= new
         self.reason[new] = RESTATED
+        # a row hidden in an earlier publication stays hidden: showing it now would hand a reader the
+        # missing piece of that publication's relations (its partner, unchanged, hidden there)
+        again = np.zeros(self.n, bool)
+        for item in earlier:
+            hidden = item[1][item[1]["suppressed"].astype(str).str.lower().isin(["true", "1"])]
+            for k in hidden[KEY].astype(str).itertuples(index=False, name=None):
+                i = self.index.get(k)
+                if i is not None and self.people[i]:
+                    again[i] = True
+        again &= ~self.sup
+        self.sup |= again
+        self.reason[again] = COMPLEMENTARY
         self.relations = relations.build_relations(df, self.counts)
         self.of_row: dict[int, list[int]] = defaultdict(list)
         for r, rel in enumerate(self.relations):

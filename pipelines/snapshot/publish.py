@@ -173,7 +173,10 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
                 "folder": previous.name, "metrics_csv_sha256": sha256_file(previous / "metrics.csv")},
             "restatements": n_restated,
             "disclosure": {"rows": len(table), "suppressed": ctx.n_suppressed,
-                           "earlier_publications": [e[0] for e in earlier],
+                           "earlier_publications": [
+                               {"folder": e[0], "metrics_csv_sha256": sha256_file(snaps / e[0] / "metrics.csv"),
+                                "restricted_truth_sha256": sha256_file(restricted_file(settings, e[0]))
+                                if e[2] is not None else None} for e in earlier],
                            "audit": audit.summary(),
                            "rule": "metrics.md v2 'What funders receive'; see docs/disclosure.md"},
             "build_seconds": {k: round(v, 2) for k, v in timings.items()},

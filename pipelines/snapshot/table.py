@@ -1,8 +1,8 @@
 """The funder table: read `metrics` as of A, apply disclosure control, round, sort, format.
 
 Everything here is a pure function of the rows read (and of the earlier publications' metrics.csv),
-so the same rows give the same bytes. The table in memory keeps `suppression_reason` for the team's
-restricted audit file; what funders receive (COLUMNS: metrics.csv, metrics.parquet) does not.
+so the same rows give the same bytes. Why a row is suppressed never reaches funders: not in
+metrics.csv/.parquet (COLUMNS), and the in-memory `suppression_reason` column is left empty.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ KEY = ["metric_id", "population", "cohort", "breakdown", "breakdown_value"]
 COLUMNS = ["metric_id", "goal", "population", "cohort", "breakdown", "breakdown_value", "numerator", "denominator",
            "value", "ci_low", "ci_high", "as_of", "metric_kind", "counts_people", "suppressed"]
 CONTRACT = COLUMNS[:14]
-TABLE_COLUMNS = COLUMNS + ["suppression_reason"]  # in memory only: why a row is suppressed (restricted)
+# in memory the table keeps a `suppression_reason` column for the writers that still read it; it is
+# always empty: the reasons go to the team's restricted file (build_table's third result) only
+TABLE_COLUMNS = COLUMNS + ["suppression_reason"]
 FIGURES = ["numerator", "denominator", "value", "ci_low", "ci_high"]
 
 # decimals of value and interval, by metric kind (metrics.md: rates 4 decimals, days 1)
@@ -107,8 +109,9 @@ def build_table(metrics: pd.DataFrame, earlier: list[tuple] = ()):
     df, result = disclosure.protect(df, earlier)
     if not result.passed:
         raise DisclosureRefused(result.failures)
-    truth = disclosure.hidden_truth(df)
+    truth = disclosure.hidden_truth(df)  # the reasons leave here, for the team's restricted file only
     df = disclosure.blank_suppressed(df)
+    df["suppression_reason"] = None  # funders see that a cell is suppressed, never why (workbook included)
     kinds = df["metric_kind"].astype(str).tolist()
     for col in ("value", "ci_low", "ci_high"):
         df[col] = [_round(x, DECIMALS.get(k, 4)) for x, k in zip(df[col].tolist(), kinds)]

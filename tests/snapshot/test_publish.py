@@ -158,7 +158,8 @@ def test_manifest_lists_inputs_outputs_and_versions(published, fabricated):
     assert m["previous_snapshot"]["folder"] == PREVIOUS
     audit = m["disclosure"]["audit"]
     assert audit["failures"] == 0 and audit["protected_counts_checked"] > 100 and audit["narrowest_range"] >= 10
-    assert m["disclosure"]["earlier_publications"] == [PREVIOUS]
+    assert [e["folder"] for e in m["disclosure"]["earlier_publications"]] == [PREVIOUS]
+    assert m["disclosure"]["earlier_publications"][0]["restricted_truth_sha256"]
     assert set(m["build_seconds"]) >= {"disclosure_total", "disclosure_audit_final", "report", "workbook"}
 
 
@@ -225,9 +226,13 @@ def test_rerun_from_the_same_inputs_is_byte_identical(published, tmp_path):
     settings = get_settings(tmp_path / "whB")
     settings.warehouse.mkdir(parents=True)
     shutil.copy(published["analytics"], settings.analytics_db)
-    # same previous snapshot too, so restatements.csv can be compared as well
+    # same previous snapshot too (and the team's restricted record of its hidden counts, an input of
+    # the disclosure audit), so restatements.csv can be compared as well
     settings.snapshots_dir.mkdir()
     shutil.copytree(published["previous"], settings.snapshots_dir / PREVIOUS)
+    truth = published["settings"].restricted_dir / "disclosure" / f"{PREVIOUS}.csv"
+    (settings.restricted_dir / "disclosure").mkdir(parents=True)
+    shutil.copy(truth, settings.restricted_dir / "disclosure" / truth.name)
     again = publish_snapshot(settings, QUARTER)
     a, b = tree_digest(published["current"]), tree_digest(again)
     for name in ("metrics.csv", "metrics.parquet", "workbook.xlsx", "report.html", "report.pdf", "restatements.csv"):
