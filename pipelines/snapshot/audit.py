@@ -593,10 +593,9 @@ class _Solver:
 
 def _narrowest(targets, hi, lo, settled, model, done) -> float | None:
     """The narrowest range shown (max - min over the points found: a lower bound of the true range)
-    among the counts settled in this call (passed, or bounded exactly); 0 when one is revealed."""
+    among the counts settled in this call (passed, or bounded exactly). Counts revealed outright are
+    failures and not counted here (a later round hides them)."""
     ranges = [hi[k] - lo[k] for k in range(len(targets)) if targets[k][3] not in settled and done(k)]
-    if model.revealed:
-        ranges.append(0.0)
     return float(min(ranges)) if ranges else None
 
 
