@@ -34,6 +34,7 @@ first maximising the sum of every open target (most pass at once), then one targ
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -600,9 +601,7 @@ def _narrowest(targets, hi, lo, settled, model, done) -> float | None:
 
 
 def _log(msg: str) -> None:
-    import os
-    if os.environ.get("HTIC_AUDIT_DEBUG"):
-        print(msg, flush=True)
+    logging.getLogger(__name__).debug(msg)
 
 
 def _value(coefs: dict[int, float], const: float, x: np.ndarray) -> float:

@@ -36,6 +36,7 @@ funders see that a cell is suppressed, never why.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 
@@ -295,9 +296,7 @@ class _Choice:
 
 
 def _log(msg: str) -> None:
-    import os
-    if os.environ.get("HTIC_AUDIT_DEBUG"):
-        print(msg, flush=True)
+    logging.getLogger(__name__).debug(msg)
 
 
 def hidden_truth(table: pd.DataFrame) -> pd.DataFrame:
