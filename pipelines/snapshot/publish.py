@@ -23,7 +23,8 @@ from pathlib import Path
 
 from pipelines import dates
 from pipelines.snapshot.context import SnapshotContext
-from pipelines.snapshot.table import SnapshotError, build_table, formatted_rows, read_metrics, write_csv, write_parquet
+from pipelines.snapshot.table import (KEY, SnapshotError, build_table, formatted_rows, read_metrics, write_csv,
+                                      write_parquet)
 
 FILES = ["metrics.csv", "metrics.parquet", "workbook.xlsx", "report.html", "report.pdf", "restatements.csv",
          "manifest.json"]
@@ -83,6 +84,41 @@ def previous_snapshot(snapshots_dir: Path, quarter: str, revision: int) -> Path 
     return Path(snapshots_dir) / folder_name(q, pub[q][-1])
 
 
+def restricted_file(settings, name: str) -> Path:
+    """The team's record of a snapshot's suppressed rows (true counts and reason): restricted store,
+    never under snapshots/."""
+    return Path(settings.restricted_dir) / "disclosure" / f"{name}.csv"
+
+
+def earlier_publications(settings, snapshots_dir: Path) -> list[tuple]:
+    """Every published folder (all quarters, all revisions), sorted by name: (folder, its metrics.csv
+    as text, the true counts of its hidden rows from the restricted file, or None for a snapshot
+    published before it was kept) — what a reader of the new snapshot already holds, and what the
+    audit needs to link a hidden count to the same count now."""
+    import pandas as pd
+
+    out = []
+    for p in sorted(Path(snapshots_dir).iterdir()) if Path(snapshots_dir).is_dir() else []:
+        if qt.split_revision(p.name) and p.is_dir() and (p / "manifest.json").exists():
+            truth = restricted_file(settings, p.name)
+            out.append((p.name, pd.read_csv(p / "metrics.csv", dtype=str, keep_default_na=False),
+                        pd.read_csv(truth, dtype={k: str for k in KEY}, keep_default_na=False,
+                                    na_values=[""]) if truth.exists() else None))
+    return out
+
+
+def write_restricted_file(settings, name: str, truth) -> Path:
+    from pipelines.snapshot.table import csv_bytes, format_count
+
+    path = restricted_file(settings, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [{**{k: str(getattr(r, k)) for k in KEY}, "numerator": format_count(r.numerator),
+             "denominator": format_count(r.denominator), "suppression_reason": r.suppression_reason or ""}
+            for r in truth.sort_values(KEY).itertuples(index=False)]
+    path.write_bytes(csv_bytes(rows, KEY + ["numerator", "denominator", "suppression_reason"]))
+    return path
+
+
 def publish_snapshot(settings, quarter: str, revision_reason: str | None = None) -> Path:
     """Publish the snapshot of `quarter` from settings.analytics_db; return its folder.
 
@@ -121,8 +157,12 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     if metrics.empty:
         raise SnapshotError(f"analytics.duckdb has no metrics as of {as_of}: build the warehouse as of that date first")
     deliveries, files = read_inputs(settings.analytics_db, cutoff)
-    table = build_table(metrics)
-    timings["read_and_disclosure"] = clock() - t
+    earlier = earlier_publications(settings, snaps)
+    timings["read"] = clock() - t
+    t = clock()
+    table, audit, truth = build_table(metrics, earlier)
+    timings["disclosure_total"] = clock() - t
+    timings["disclosure_audit_final"] = audit.seconds
     previous = previous_snapshot(snaps, quarter, revision)
     ctx = SnapshotContext(quarter=quarter, revision=revision, folder=name, as_of=as_of, cutoff=cutoff, table=table,
                           n_deliveries=len(deliveries), revises=previous.name if revision > 1 else None,
@@ -149,9 +189,13 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
             "previous_snapshot": None if previous is None else {
                 "folder": previous.name, "metrics_csv_sha256": sha256_file(previous / "metrics.csv")},
             "restatements": n_restated,
-            "disclosure": {"rows": len(table), "suppressed": ctx.n_suppressed, "primary": ctx.n_primary,
-                           "complementary": ctx.n_complementary,
-                           "rule": "metrics.md 'What funders receive'; see docs/snapshot.md"},
+            "disclosure": {"rows": len(table), "suppressed": ctx.n_suppressed,
+                           "earlier_publications": [
+                               {"folder": e[0], "metrics_csv_sha256": sha256_file(snaps / e[0] / "metrics.csv"),
+                                "restricted_truth_sha256": sha256_file(restricted_file(settings, e[0]))
+                                if e[2] is not None else None} for e in earlier],
+                           "audit": audit.summary(),
+                           "rule": "metrics.md v2 'What funders receive'; see docs/disclosure.md"},
             "build_seconds": {k: round(v, 2) for k, v in timings.items()},
         }
         manifest = write_manifest(tmp, tmp / "manifest.json", facts, deliveries, files)
@@ -164,6 +208,7 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    write_restricted_file(settings, name, truth)
     with open(snaps / LOG, "a", encoding="utf-8") as fh:
         fh.write(json.dumps({"snapshot": name, "quarter": quarter, "revision": revision, "revises": ctx.revises,
                              "reason": revision_reason, "generated_at": manifest["generated_at"],

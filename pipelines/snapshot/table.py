@@ -1,6 +1,8 @@
 """The funder table: read `metrics` as of A, apply disclosure control, round, sort, format.
 
-Everything here is a pure function of the rows read, so the same rows give the same bytes.
+Everything here is a pure function of the rows read (and of the earlier publications' metrics.csv),
+so the same rows give the same bytes. Why a row is suppressed never reaches funders: not in
+metrics.csv/.parquet (COLUMNS), and the in-memory `suppression_reason` column is left empty.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from pipelines.snapshot import disclosure
 
 KEY = ["metric_id", "population", "cohort", "breakdown", "breakdown_value"]
 COLUMNS = ["metric_id", "goal", "population", "cohort", "breakdown", "breakdown_value", "numerator", "denominator",
-           "value", "ci_low", "ci_high", "as_of", "metric_kind", "counts_people", "suppressed", "suppression_reason"]
+           "value", "ci_low", "ci_high", "as_of", "metric_kind", "counts_people", "suppressed"]
 CONTRACT = COLUMNS[:14]
+# in memory the table keeps a `suppression_reason` column for the writers that still read it; it is
+# always empty: the reasons go to the team's restricted file (build_table's third result) only
+TABLE_COLUMNS = COLUMNS + ["suppression_reason"]
 FIGURES = ["numerator", "denominator", "value", "ci_low", "ci_high"]
 
 # decimals of value and interval, by metric kind (metrics.md: rates 4 decimals, days 1)
@@ -34,6 +39,17 @@ _IDENTIFYING = re.compile(r"(nysid|docket|defendant|client|person|name|dob|birth
 
 class SnapshotError(RuntimeError):
     """A snapshot cannot be published as asked (the message says why)."""
+
+
+class DisclosureRefused(SnapshotError):
+    """The disclosure audit found protected counts a reader could narrow too far (cells named, no counts)."""
+
+    def __init__(self, findings: list):
+        self.findings = findings
+        shown = "\n  ".join(f.describe() for f in findings[:50])
+        more = f"\n  ... and {len(findings) - 50} more" if len(findings) > 50 else ""
+        super().__init__(f"disclosure audit failed: {len(findings)} protected counts of 1-10 could be narrowed below "
+                         f"the rule (maximum >= 11, range >= 10); nothing was published. Cells:\n  {shown}{more}")
 
 
 def read_metrics(analytics_db: Path, as_of: date) -> pd.DataFrame:
@@ -76,15 +92,26 @@ def _round(x, places: int):
     return r + 0.0  # no negative zero
 
 
-def build_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Disclosure control on the unrounded counts, then rounding, then the spec's row order."""
+def build_table(metrics: pd.DataFrame, earlier: list[tuple] = ()):
+    """Disclosure control on the unrounded counts (given the earlier publications [(folder, rows of
+    its metrics.csv, true counts of its hidden rows or None)]), then rounding, then the spec's row order. Returns (table, audit result);
+    raises DisclosureRefused, before anything is written, when the audit does not pass. Also returns
+    the true counts of the suppressed rows, for the team's restricted file (never for funders)."""
     if metrics.empty:
         raise SnapshotError("no metric rows for this as-of date")
     check_no_identifiers(metrics)
     df = metrics[CONTRACT].copy()
     for col in FIGURES:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
-    df = disclosure.suppress(df)
+    df["counts_people"] = df["counts_people"].astype(object).where(df["counts_people"].notna(), True).astype(bool)
+    # a fixed row order before the choice: the pattern must not depend on how the rows were read
+    df = df.sort_values(KEY, kind="mergesort").reset_index(drop=True)
+    df, result = disclosure.protect(df, earlier)
+    if not result.passed:
+        raise DisclosureRefused(result.failures)
+    truth = disclosure.hidden_truth(df)  # the reasons leave here, for the team's restricted file only
+    df = disclosure.blank_suppressed(df)
+    df["suppression_reason"] = None  # funders see that a cell is suppressed, never why (workbook included)
     kinds = df["metric_kind"].astype(str).tolist()
     for col in ("value", "ci_low", "ci_high"):
         df[col] = [_round(x, DECIMALS.get(k, 4)) for x, k in zip(df[col].tolist(), kinds)]
@@ -97,7 +124,7 @@ def build_table(metrics: pd.DataFrame) -> pd.DataFrame:
         df[col] = df[col].astype(str)
     # rows sorted by metric, population, cohort, breakdown, value (code-point order of each text)
     df = df.sort_values(KEY, kind="mergesort").reset_index(drop=True)
-    return df[COLUMNS]
+    return df[TABLE_COLUMNS], result, truth
 
 
 def format_number(x, places: int) -> str:
@@ -128,7 +155,7 @@ def formatted_rows(table: pd.DataFrame) -> list[dict[str, str]]:
             "value": format_number(r.value, places), "ci_low": format_number(r.ci_low, places),
             "ci_high": format_number(r.ci_high, places), "as_of": r.as_of.isoformat(),
             "metric_kind": r.metric_kind, "counts_people": "true" if r.counts_people else "false",
-            "suppressed": "true" if r.suppressed else "false", "suppression_reason": r.suppression_reason or "",
+            "suppressed": "true" if r.suppressed else "false",
         })
     return out
 
@@ -154,11 +181,10 @@ def write_parquet(table: pd.DataFrame, path: Path) -> None:
         ("breakdown", pa.string()), ("breakdown_value", pa.string()), ("numerator", pa.float64()),
         ("denominator", pa.float64()), ("value", pa.float64()), ("ci_low", pa.float64()), ("ci_high", pa.float64()),
         ("as_of", pa.date32()), ("metric_kind", pa.string()), ("counts_people", pa.bool_()),
-        ("suppressed", pa.bool_()), ("suppression_reason", pa.string()),
+        ("suppressed", pa.bool_()),
     ])
     data = {c: table[c].tolist() for c in COLUMNS}
     for c in FIGURES:
         data[c] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in data[c]]
-    data["suppression_reason"] = [v if isinstance(v, str) else None for v in data["suppression_reason"]]
     pq.write_table(pa.Table.from_pydict(data, schema=schema), str(path), compression="zstd",
                    compression_level=3, use_dictionary=True, write_statistics=True)

@@ -48,7 +48,7 @@ def test_metrics_csv_rows_rounding_and_order(published, fabricated):
     src = fabricated["current"]
     assert list(rows[0].keys()) == ["metric_id", "goal", "population", "cohort", "breakdown", "breakdown_value",
                                     "numerator", "denominator", "value", "ci_low", "ci_high", "as_of", "metric_kind",
-                                    "counts_people", "suppressed", "suppression_reason"]
+                                    "counts_people", "suppressed"]  # never why a row is suppressed
     assert len(rows) == len(src)  # every metric row as of A, none of the other as-of date
     assert {r["as_of"] for r in rows} == {"2026-09-30"}
     keys = [tuple(r[k] for k in KEY) for r in rows]
@@ -66,9 +66,6 @@ def test_metrics_csv_rows_rounding_and_order(published, fabricated):
             assert abs(float(r["value"]) - float(raw)) <= 10 ** -places / 2 + 1e-12, (r, raw)
         if r["suppressed"] == "true":
             assert r["numerator"] == r["denominator"] == r["value"] == r["ci_low"] == r["ci_high"] == ""
-            assert r["suppression_reason"] in ("primary", "complementary")
-        else:
-            assert r["suppression_reason"] == ""
 
 
 def test_published_csv_reveals_nothing_small_and_nothing_recoverable(published, fabricated):
@@ -86,7 +83,8 @@ def test_published_csv_reveals_nothing_small_and_nothing_recoverable(published, 
                   "duration": [d], "mean": [d], "ratio": [n]}.get(kind, [n, d])
         assert not [c for c in counts if c is not None and _small(c)], r
     assert shown_people > 100
-    # subtraction within each breakdown: never exactly one hidden member of {overall} + cells
+    # subtraction within each breakdown: a hidden count of 1..10 is never the only hidden member of
+    # {overall} + cells (v2: a large cover worked out by subtraction reveals nobody)
     df = pd.DataFrame(rows)
     df = df[df["counts_people"] == "true"]
     for _, fam in df.groupby(["metric_id", "population", "cohort"]):
@@ -94,11 +92,19 @@ def test_published_csv_reveals_nothing_small_and_nothing_recoverable(published, 
         if o.empty:
             continue
         for _, cells in fam[fam["breakdown"] != "overall"].groupby("breakdown"):
-            hidden = (o["suppressed"] == "true").sum() + (cells["suppressed"] == "true").sum()
-            assert hidden != 1
+            members = pd.concat([o, cells])
+            hidden = members[members["suppressed"] == "true"]
+            if len(hidden) == 1 and not _absent(src, o, cells):
+                true = src.loc[tuple(hidden.iloc[0][k] for k in KEY)]
+                n, d = true["numerator"], true["denominator"]
+                assert not [c for c in (n, d, d - n) if not pd.isna(c) and _small(c)], hidden.iloc[0].to_dict()
     # provider counts are never suppressed
     assert not [r for r in rows if r["counts_people"] == "false" and r["suppressed"] == "true"]
-    assert any(r["suppressed"] == "true" for r in rows) and any(r["suppression_reason"] == "complementary" for r in rows)
+    assert any(r["suppressed"] == "true" for r in rows) and all("suppression_reason" not in r for r in rows)
+    # why each row was suppressed stays with the team, in the restricted store, never under snapshots/
+    restricted = read_csv(published["settings"].restricted_dir / "disclosure" / f"{QUARTER}.csv")
+    assert {r["suppression_reason"] for r in restricted} >= {"primary", "complementary"}
+    assert len(restricted) == sum(r["suppressed"] == "true" for r in rows)
     # nothing person-level: every published row is one of the aggregates that were read
     assert all(tuple(r[k] for k in KEY) in src.index for r in rows)
 
@@ -116,6 +122,13 @@ def test_parquet_holds_the_csv_figures(published):
             else:
                 assert float(a[c]) == b[c]
         assert str(b["as_of"]) == a["as_of"]
+
+
+def _absent(src, o, cells) -> bool:
+    """A group absent from the breakdown (the true cells do not add up to the overall)."""
+    total = src.loc[tuple(o.iloc[0][k] for k in KEY)]
+    parts = src.loc[[tuple(r[k] for k in KEY) for _, r in cells.iterrows()]]
+    return any(abs(total[c] - parts[c].sum()) > 1e-9 for c in ("numerator", "denominator") if not pd.isna(total[c]))
 
 
 def test_manifest_lists_inputs_outputs_and_versions(published, fabricated):
@@ -143,6 +156,11 @@ def test_manifest_lists_inputs_outputs_and_versions(published, fabricated):
     for name, o in m["outputs"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == o["sha256"]
     assert m["previous_snapshot"]["folder"] == PREVIOUS
+    audit = m["disclosure"]["audit"]
+    assert audit["failures"] == 0 and audit["protected_counts_checked"] > 100 and audit["narrowest_range"] >= 10
+    assert [e["folder"] for e in m["disclosure"]["earlier_publications"]] == [PREVIOUS]
+    assert m["disclosure"]["earlier_publications"][0]["restricted_truth_sha256"]
+    assert set(m["build_seconds"]) >= {"disclosure_total", "disclosure_audit_final", "report", "workbook"}
 
 
 def test_workbook_has_the_sheets_and_the_figures_of_metrics_csv(published):
@@ -209,9 +227,13 @@ def test_rerun_from_the_same_inputs_is_byte_identical(published, tmp_path):
     settings = get_settings(tmp_path / "whB")
     settings.warehouse.mkdir(parents=True)
     shutil.copy(published["analytics"], settings.analytics_db)
-    # same previous snapshot too, so restatements.csv can be compared as well
+    # same previous snapshot too (and the team's restricted record of its hidden counts, an input of
+    # the disclosure audit), so restatements.csv can be compared as well
     settings.snapshots_dir.mkdir()
     shutil.copytree(published["previous"], settings.snapshots_dir / PREVIOUS)
+    truth = published["settings"].restricted_dir / "disclosure" / f"{PREVIOUS}.csv"
+    (settings.restricted_dir / "disclosure").mkdir(parents=True)
+    shutil.copy(truth, settings.restricted_dir / "disclosure" / truth.name)
     again = publish_snapshot(settings, QUARTER)
     a, b = tree_digest(published["current"]), tree_digest(again)
     for name in ("metrics.csv", "metrics.parquet", "workbook.xlsx", "report.html", "report.pdf", "restatements.csv"):

@@ -1,0 +1,702 @@
+"""The disclosure audit a publication must pass (metrics.md, "What funders receive", *the rule*).
+
+Independent of the code that chooses what to suppress (`disclosure.py`, `relations.py`): it imports
+nothing from them and builds its own model of what a reader knows, so a relation forgotten by one
+is not silently forgotten by the other. Input: the funder table with the true counts still in it
+and its `suppressed` flags, and the earlier publications' metrics.csv (their shown figures).
+
+What a reader knows, as linear relations over unknown counts (every count >= 0):
+- every shown count (numerator, denominator) of this publication;
+- every shown count of an earlier publication whose count has not changed since (a count unchanged
+  between publications is one unknown — here, a known one);
+- within a family (metric, population, cohort) each breakdown's cells sum to the overall; where the
+  true cells do not add up (a group absent from the table) the gap is an unknown >= 0 of its own;
+- pooled periods: a `<YYYY>` row sums its quarters `<YYYY>Q1..Q4`, a `<YYYYQn>-R4` row its four
+  quarters, cell by cell; a metric with only yearly cohorts (survival) sums the quarters of the
+  metric whose quarterly counts it pools (found from the data: exact in most cells, never below);
+  the gap, where there is one, is again an unknown >= 0;
+- counts that are the same count in two metrics (shared denominators, a numerator that is another
+  metric's denominator): found from the data as metric pairs equal in at least 95% of their common
+  non-zero cells, and merged into one unknown in every cell where they are equal;
+- nesting: within a cell, a numerator never above another metric's numerator over the same
+  denominator (6 <= 12 <= 24 months, prostitution-related <= any), found from the data the same way;
+- numerator <= denominator for rates and survival.
+
+Protected counts (checked when their true value is 1..10): every unknown numerator and denominator,
+their difference, every absent group, and the change of every count since an earlier publication that
+showed it. A count is known exactly (range 0) when shown or fixed by an earlier publication; a small
+count fixed by an earlier publication alone is reported in `determined_by_earlier`, not as a failure.
+
+The bounds come from linear programs (scipy's HiGHS). The unknowns split into connected components;
+independent components are solved together in one program per round (the objective is separable),
+first maximising the sum of every open target (most pass at once), then one target per component.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
+
+KEY = ["metric_id", "population", "cohort", "breakdown", "breakdown_value"]
+SMALL_MAX = 10
+NEED_MAX = 11       # the rule: maximum >= 11
+NEED_RANGE = 10     # and range >= 10
+UPPER = 1e7         # a bound no count reaches; keeps every program bounded
+TOL = 1e-6
+SHARED_SHARE = 0.95
+MIN_COMMON = 2
+
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+_ROLLING = re.compile(r"^(\d{4})Q([1-4])-R4$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A protected count that fails the rule: where it is and what kind of count it is (no value)."""
+    metric_id: str
+    population: str
+    cohort: str
+    breakdown: str
+    breakdown_value: str
+    count: str  # numerator | denominator | difference | absent group (...) | change since <publication> (...)
+
+    def describe(self) -> str:
+        return (f"{self.metric_id} / {self.population} / {self.cohort} / {self.breakdown}={self.breakdown_value}: "
+                f"{self.count}")
+
+
+@dataclass
+class AuditResult:
+    checked: int = 0                      # protected counts with a true value 1..10 that were checked
+    failures: list[Finding] = field(default_factory=list)
+    determined_by_earlier: list[Finding] = field(default_factory=list)
+    narrowest_range: float | None = None  # smallest proven range (max - min) among the checked counts
+    programs: int = 0
+    components: int = 0
+    seconds: float = 0.0
+    proven: set = field(default_factory=set)  # targets shown to pass (carried between rounds)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> dict:
+        return {"protected_counts_checked": self.checked, "failures": len(self.failures),
+                "narrowest_range": None if self.narrowest_range is None else round(self.narrowest_range, 4),
+                "linear_programs": self.programs, "components": self.components,
+                "determined_by_earlier_publications": [f.describe() for f in self.determined_by_earlier]}
+
+
+def _small(v: float) -> bool:
+    return v is not None and not math.isnan(v) and TOL < abs(v) <= SMALL_MAX + TOL
+
+
+class _Model:
+    """Unknowns, linear relations and targets; built from the table by `_build`."""
+
+    def __init__(self):
+        self.n_vars = 0
+        self.truth: list[float] = []
+        self.eq: list[tuple[dict[int, float], float]] = []   # sum coef*var = rhs
+        self.le: list[tuple[dict[int, float], float]] = []   # sum coef*var <= rhs
+        # targets: (coefs, constant, true value, finding); expression = coefs . x + constant
+        self.targets: list[tuple[dict[int, float], float, float, Finding]] = []
+        self.revealed: list[Finding] = []
+
+    def new_var(self, truth: float) -> int:
+        self.truth.append(float(truth))
+        self.n_vars += 1
+        return self.n_vars - 1
+
+
+class _Terms:
+    """A count as a linear expression: a known constant, or an unknown."""
+
+    def __init__(self):
+        self.coefs: dict[int, float] = {}
+        self.const = 0.0
+
+    def add(self, term: tuple[int | None, float], sign: float) -> None:
+        var, value = term
+        if var is None:
+            self.const += sign * value
+        else:
+            self.coefs[var] = self.coefs.get(var, 0.0) + sign
+
+
+def _find(parent: dict, x):
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+def _union(parent: dict, a, b) -> None:
+    ra, rb = _find(parent, a), _find(parent, b)
+    if ra != rb:
+        parent[max(ra, rb)] = min(ra, rb)
+
+
+def _finding(key: tuple, count: str) -> Finding:
+    return Finding(*key, count)
+
+
+def _people_rows(table: pd.DataFrame) -> pd.DataFrame:
+    people = table["counts_people"].fillna(True).astype(bool)
+    df = table[people].copy()
+    for c in ("numerator", "denominator"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    # the counts a row holds, by kind: durations and means count people in the denominator only
+    # (a mean's numerator is a sum of scores); ratios in the numerator only (capacity is not people)
+    kind = df["metric_kind"].astype(str)
+    df.loc[kind.isin(["duration", "mean"]), "numerator"] = np.nan
+    df.loc[kind == "ratio", "denominator"] = np.nan
+    return df.reset_index(drop=True)
+
+
+def _equal_count_pairs(df: pd.DataFrame) -> tuple[list[tuple], list[tuple]]:
+    """Metric-count pairs that are the same count (>= 95% equal over common non-zero cells), and
+    numerator pairs ordered within cells over equal denominators (never above)."""
+    equal, ordered = [], []
+    cell = ["population", "cohort", "breakdown", "breakdown_value"]
+    for pop, sub in df.groupby("population", sort=True):
+        cols = {}
+        for (metric, count), s in (sub.melt(id_vars=cell + ["metric_id"], value_vars=["numerator", "denominator"],
+                                            var_name="count", value_name="count_value")
+                                   .dropna(subset=["count_value"])
+                                   .groupby(["metric_id", "count"], sort=True)):
+            cols[(metric, count)] = s.set_index(cell)["count_value"]
+        names = sorted(cols)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                if a[0] == b[0]:
+                    continue
+                x, y = cols[a].align(cols[b], join="inner")
+                nz = (x != 0) | (y != 0)
+                if nz.sum() < MIN_COMMON:
+                    continue
+                if ((x[nz] == y[nz]).mean()) >= SHARED_SHARE:
+                    equal.append((pop, a, b))
+        for a in names:
+            for b in names:
+                if a[0] >= b[0] or a[1] != "numerator" or b[1] != "numerator":
+                    continue
+                da, db = (a[0], "denominator"), (b[0], "denominator")
+                if da not in cols or db not in cols:
+                    continue
+                frame = pd.concat([cols[a], cols[b], cols[da], cols[db]], axis=1, join="inner")
+                frame = frame[frame.iloc[:, 2] == frame.iloc[:, 3]]
+                if len(frame) < MIN_COMMON:
+                    continue
+                na, nb = frame.iloc[:, 0], frame.iloc[:, 1]
+                if (na == nb).all():
+                    continue
+                if (na <= nb).all():
+                    ordered.append((pop, a[0], b[0]))
+                elif (nb <= na).all():
+                    ordered.append((pop, b[0], a[0]))
+    return equal, ordered
+
+
+def _flag(series: pd.Series) -> pd.Series:
+    return series.astype(str).str.lower().isin(["true", "1"])
+
+
+def _earlier_rows(earlier) -> pd.DataFrame:
+    """Earlier publications' rows, each in a population of its own (`<population>@<folder>`), with
+    the shown figures as published and, where the team's restricted file gives them, the true counts
+    of the hidden rows (NaN otherwise: a hidden count nobody can link is simply unknown)."""
+    frames = []
+    for item in earlier:
+        label, published = item[0], item[1]
+        truth = item[2] if len(item) > 2 else None
+        df = published[KEY + ["metric_kind", "counts_people", "numerator", "denominator", "suppressed"]].copy()
+        df = df.astype({k: str for k in KEY})
+        df["suppressed"] = _flag(df["suppressed"])
+        df["counts_people"] = _flag(df["counts_people"]) if df["counts_people"].dtype == object else df["counts_people"]
+        for c in ("numerator", "denominator"):
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+        if truth is not None and len(truth):
+            t = truth[KEY + ["numerator", "denominator"]].astype({k: str for k in KEY}).set_index(KEY)
+            idx = df.set_index(KEY).index
+            hidden = df["suppressed"].to_numpy()
+            for c in ("numerator", "denominator"):
+                known = pd.to_numeric(t[c], errors="coerce").reindex(idx).to_numpy(dtype=float)
+                df.loc[hidden, c] = known[hidden]
+        df["population"] = df["population"] + "@" + label
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _build(table: pd.DataFrame, earlier) -> tuple[_Model, list[Finding]]:
+    current = _people_rows(table)
+    n_current = len(current)
+    old_rows = _earlier_rows(earlier)
+    df = current if old_rows is None else pd.concat([current, _people_rows(old_rows)], ignore_index=True)
+    model = _Model()
+    determined: list[Finding] = []
+    determined_rows: set[int] = set()
+    shown = ~df["suppressed"].astype(bool).to_numpy()
+    keys = list(df[KEY].astype(str).itertuples(index=False, name=None))
+    index = {k: i for i, k in enumerate(keys)}
+    counts = {"numerator": df["numerator"].to_numpy(), "denominator": df["denominator"].to_numpy()}
+
+    # nodes: (row, count) -> class; classes merge counts that are the same count
+    nodes = [(i, c) for c in counts for i in range(len(df)) if not math.isnan(counts[c][i])]
+    parent = {n: n for n in nodes}
+    equal, ordered = _equal_count_pairs(df)
+    cellkey = [k[1:] for k in keys]
+    by_metric_cell = {(k[0],) + ck: i for i, (k, ck) in enumerate(zip(keys, cellkey))}
+    rows_of: dict[tuple[str, str], list[int]] = {}
+    for i, k in enumerate(keys):
+        rows_of.setdefault((k[0], k[1]), []).append(i)
+    for pop, (ma, ca), (mb, cb) in equal:
+        for i in rows_of.get((ma, pop), []):
+            j = by_metric_cell.get((mb,) + cellkey[i])
+            if j is None:
+                continue
+            a, b = (i, ca), (j, cb)
+            if a in parent and b in parent and counts[ca][i] == counts[cb][j]:
+                _union(parent, a, b)
+
+    # an earlier publication's count unchanged since is the same unknown (or known, if shown there);
+    # an unchanged difference (numerator and denominator moved together) is an equation
+    same_difference: list[tuple[int, int]] = []
+    for j in range(n_current, len(df)):
+        k = keys[j]
+        i = index.get((k[0], k[1].rsplit("@", 1)[0]) + k[2:])
+        if i is None or i >= n_current:
+            continue
+        diffs = [counts["denominator"][x] - counts["numerator"][x] for x in (i, j)]
+        if not any(math.isnan(v) for v in diffs) and abs(diffs[0] - diffs[1]) < TOL:
+            same_difference.append((i, j))
+        for c in counts:
+            a, b = (i, c), (j, c)
+            if a in parent and b in parent and abs(counts[c][i] - counts[c][j]) < TOL:
+                _union(parent, a, b)
+
+    # knowledge from earlier publications: an unchanged shown count is known; a changed one is a change
+    known_earlier: dict[tuple, str] = {}
+    changes: list[tuple[tuple, float, float, str]] = []  # (node, old value, sign-free true change, label)
+    for item in earlier:
+        label, old = item[0], item[1]
+        old = old[~_flag(old["suppressed"])]
+        for r in old.itertuples(index=False):
+            i = index.get(tuple(str(getattr(r, k)) for k in KEY))
+            if i is None:
+                continue
+            olds = {}
+            for c in counts:
+                v = pd.to_numeric(getattr(r, c), errors="coerce")
+                if v is None or math.isnan(v) or math.isnan(counts[c][i]):
+                    continue
+                olds[c] = float(v)
+                if abs(counts[c][i] - v) < TOL:
+                    known_earlier.setdefault((i, c), label)
+                else:
+                    changes.append(((i, c), float(v), counts[c][i] - float(v), f"{c} change since {label}"))
+            if len(olds) == 2 and df["metric_kind"].iat[i] in ("rate", "survival"):
+                diff_old = olds["denominator"] - olds["numerator"]
+                diff_new = counts["denominator"][i] - counts["numerator"][i]
+                if abs(diff_new - diff_old) > TOL:
+                    changes.append(((i, "difference"), diff_old, diff_new - diff_old, f"difference change since {label}"))
+
+    # classes -> a constant (shown somewhere, or unchanged since an earlier publication) or an unknown
+    classes: dict[tuple, list[tuple]] = {}
+    for n in nodes:
+        classes.setdefault(_find(parent, n), []).append(n)
+    term: dict[tuple, tuple[int | None, float]] = {}
+    for root in sorted(classes):
+        members = classes[root]
+        value = counts[members[0][1]][members[0][0]]
+        fixed = any(shown[i] for i, _ in members) or any(m in known_earlier for m in members)
+        var = None if fixed else model.new_var(value)
+        for m in members:
+            term[m] = (var, value)
+        if fixed and not any(shown[i] and i < n_current for i, _ in members) and _small(value) and \
+                any(i < n_current for i, _ in members):
+            i, c = next(m for m in members if m[0] < n_current)
+            determined.append(_finding(keys[i], f"{c} (shown in {known_earlier.get(members[0], 'an earlier publication')})"))
+
+    def expr(i: int, c: str) -> _Terms:
+        t = _Terms()
+        if c == "difference":
+            t.add(term[(i, "denominator")], 1.0)
+            t.add(term[(i, "numerator")], -1.0)
+        else:
+            t.add(term[(i, c)], 1.0)
+        return t
+
+    def relation(container: int, parts: list[int], c: str, label: str) -> None:
+        """container = sum(parts) (+ an absent group >= 0 when the true counts leave a gap)."""
+        if (container, c) not in term or any((p, c) not in term for p in parts):
+            return
+        gap = counts[c][container] - sum(counts[c][p] for p in parts)
+        if gap < -TOL:
+            return  # not a partition: nothing a reader could subtract
+        t = _Terms()
+        t.add(term[(container, c)], 1.0)
+        for p in parts:
+            t.add(term[(p, c)], -1.0)
+        if gap > TOL:
+            g = model.new_var(gap)
+            t.coefs[g] = t.coefs.get(g, 0.0) - 1.0
+            if _small(gap):
+                model.targets.append(({g: 1.0}, 0.0, gap, _finding(keys[container], f"absent group in {label}")))
+        coefs = {v: a for v, a in t.coefs.items() if a != 0.0}
+        if coefs:
+            model.eq.append((coefs, -t.const))
+
+    for i, j in same_difference:
+        t = expr(i, "difference")
+        u = expr(j, "difference")
+        coefs = dict(t.coefs)
+        for v, a in u.coefs.items():
+            coefs[v] = coefs.get(v, 0.0) - a
+        coefs = {v: a for v, a in coefs.items() if a != 0.0}
+        if coefs:
+            model.eq.append((coefs, u.const - t.const))
+
+    # breakdown partitions
+    fam = df.groupby(["metric_id", "population", "cohort"], sort=True).indices
+    for (_m, _p, _c), idx in fam.items():
+        idx = sorted(idx)
+        overall = [i for i in idx if keys[i][3] == "overall"]
+        if not overall:
+            continue
+        by_bd: dict[str, list[int]] = {}
+        for i in idx:
+            if keys[i][3] != "overall":
+                by_bd.setdefault(keys[i][3], []).append(i)
+        for bd in sorted(by_bd):
+            for c in counts:
+                relation(overall[0], by_bd[bd], c, f"breakdown {bd}")
+
+    # pooled periods: <YYYY> and <YYYYQn>-R4 rows over their quarters; yearly-only metrics over the
+    # quarterly metric they pool
+    metrics_with_quarters = {k[0] for k in keys if _QUARTER.match(k[2])}
+
+    def quarters_of(label: str) -> list[str] | None:
+        if m := _YEAR.match(label):
+            return [f"{m.group(1)}Q{q}" for q in range(1, 5)]
+        if m := _ROLLING.match(label):
+            y, q = int(m.group(1)), int(m.group(2))
+            out = []
+            for _ in range(4):
+                out.append(f"{y}Q{q}")
+                y, q = (y - 1, 4) if q == 1 else (y, q - 1)
+            return out[::-1]
+        return None
+
+    def parts_of(i: int, source_metric: str) -> list[int]:
+        k = keys[i]
+        qs = quarters_of(k[2]) or []
+        return [j for q in qs if (j := index.get((source_metric, k[1], q, k[3], k[4]))) is not None]
+
+    pooled_rows = [i for i, k in enumerate(keys) if quarters_of(k[2])]
+    sources: dict[tuple[str, str], str] = {}
+    for metric, pop in sorted({(keys[i][0], keys[i][1]) for i in pooled_rows}):
+        if metric in metrics_with_quarters:
+            sources[(metric, pop)] = metric
+            continue
+        mine = [i for i in pooled_rows if keys[i][0] == metric and keys[i][1] == pop and keys[i][3] == "overall"]
+        best = None
+        for cand in sorted(metrics_with_quarters):
+            exact = below = 0
+            for i in mine:
+                parts = parts_of(i, cand)
+                if not parts:
+                    continue
+                for c in counts:
+                    if math.isnan(counts[c][i]) or any(math.isnan(counts[c][p]) for p in parts):
+                        continue
+                    gap = counts[c][i] - sum(counts[c][p] for p in parts)
+                    exact += abs(gap) < TOL
+                    below += gap < -TOL
+            if exact and not below and exact >= len(mine):
+                best = cand
+                break
+        if best:
+            sources[(metric, pop)] = best
+    for i in pooled_rows:
+        src = sources.get((keys[i][0], keys[i][1]))
+        if src:
+            parts = parts_of(i, src)
+            if parts:
+                for c in counts:
+                    relation(i, parts, c, f"period {keys[i][2]} over its quarters of {src}")
+
+    # nesting and numerator <= denominator
+    for pop, ma, mb in ordered:
+        for i in rows_of.get((ma, pop), []):
+            j = by_metric_cell.get((mb,) + cellkey[i])
+            if j is None or counts["denominator"][i] != counts["denominator"][j]:
+                continue
+            t = _Terms()
+            t.add(term[(i, "numerator")], 1.0)
+            t.add(term[(j, "numerator")], -1.0)
+            if t.coefs:
+                model.le.append((t.coefs, -t.const))
+    kinds = df["metric_kind"].astype(str).to_numpy()
+    for i in range(len(df)):
+        if kinds[i] in ("rate", "survival") and (i, "numerator") in term and (i, "denominator") in term:
+            t = expr(i, "difference")
+            if t.coefs:
+                model.le.append(({v: -a for v, a in t.coefs.items()}, t.const))
+
+    # targets: every count of 1..10 that a reader does not see directly
+    for i in range(n_current):
+        names = [c for c in counts if (i, c) in term]
+        if kinds[i] in ("rate", "survival") and len(names) == 2:
+            names.append("difference")
+        for c in names:
+            t = expr(i, c)
+            true = counts[c][i] if c != "difference" else counts["denominator"][i] - counts["numerator"][i]
+            if not _small(true):
+                continue
+            if shown[i]:
+                model.revealed.append(_finding(keys[i], c))
+            elif t.coefs:
+                model.targets.append((t.coefs, t.const, true, _finding(keys[i], c)))
+            elif i in determined_rows:
+                determined.append(_finding(keys[i], f"{c} (from counts shown in earlier publications)"))
+            else:
+                model.revealed.append(_finding(keys[i], c))
+    for (i, c), old, change, label in changes:
+        if not _small(change):
+            continue
+        t = expr(i, c)
+        # the change is (expression - old); a fall is protected like a rise: use its negation
+        sign = 1.0 if change > 0 else -1.0
+        coefs = {v: sign * a for v, a in t.coefs.items()}
+        const = sign * (t.const - old)
+        if not coefs:
+            model.revealed.append(_finding(keys[i], label))
+        else:
+            model.targets.append((coefs, const, abs(change), _finding(keys[i], label)))
+    return model, determined
+
+
+def _components(model: _Model) -> np.ndarray:
+    parent = list(range(model.n_vars))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for coefs, _ in model.eq + model.le:
+        vs = list(coefs)
+        r0 = find(vs[0])
+        for v in vs[1:]:
+            r = find(v)
+            if r != r0:
+                parent[max(r, r0)] = min(r, r0)
+                r0 = min(r, r0)
+    return np.array([find(v) for v in range(model.n_vars)], dtype=np.int64)
+
+
+class _Solver:
+    """Solves programs restricted to a set of components (their variables and relations only)."""
+
+    def __init__(self, model: _Model, comp: np.ndarray):
+        self.model = model
+        self.comp = comp
+        self.a_eq, self.b_eq, self.eq_comp = self._matrix(model.eq)
+        self.a_le, self.b_le, self.le_comp = self._matrix(model.le)
+        self.programs = 0
+
+    def _matrix(self, rows):
+        r, col, val = [], [], []
+        for k, (coefs, _) in enumerate(rows):
+            for v, a in coefs.items():
+                r.append(k)
+                col.append(v)
+                val.append(a)
+        a = coo_matrix((val, (r, col)), shape=(len(rows), self.model.n_vars)).tocsr()
+        b = np.array([rhs for _, rhs in rows], dtype=float)
+        comp = np.array([self.comp[next(iter(c))] for c, _ in rows], dtype=np.int64)
+        return a, b, comp
+
+    def solve(self, comps: set[int], objective: dict[int, float], maximise: bool) -> np.ndarray:
+        """Optimal point (full-length vector, NaN outside the components)."""
+        wanted = np.array(sorted(comps), dtype=np.int64)
+        vars_ = np.flatnonzero(np.isin(self.comp, wanted))
+        local = np.full(self.model.n_vars, -1, dtype=np.int64)
+        local[vars_] = np.arange(len(vars_))
+        c = np.zeros(len(vars_))
+        for v, a in objective.items():
+            c[local[v]] += -a if maximise else a
+        eq = np.flatnonzero(np.isin(self.eq_comp, wanted))
+        le = np.flatnonzero(np.isin(self.le_comp, wanted))
+        a_eq = self.a_eq[eq][:, vars_] if len(eq) else None
+        a_le = self.a_le[le][:, vars_] if len(le) else None
+        res = linprog(c, A_ub=a_le, b_ub=self.b_le[le] if len(le) else None, A_eq=a_eq,
+                      b_eq=self.b_eq[eq] if len(eq) else None, bounds=(0, UPPER), method="highs")
+        self.programs += 1
+        if res.status != 0:
+            raise RuntimeError(f"disclosure audit: a linear program failed ({res.message}); the model of what a "
+                               "reader knows is inconsistent with the true counts")
+        out = np.full(self.model.n_vars, np.nan)
+        out[vars_] = res.x
+        return out
+
+    def solve_capped(self, comps: set[int], targets: list[tuple[dict[int, float], float, float]]) -> np.ndarray:
+        """A point maximising sum(min(expression_k, cap_k)) over the targets (coefs, const, cap): each
+        target is pushed up to its cap and no further, so one target's slack is not spent on another
+        beyond what the rule asks."""
+        wanted = np.array(sorted(comps), dtype=np.int64)
+        vars_ = np.flatnonzero(np.isin(self.comp, wanted))
+        nv, nz = len(vars_), len(targets)
+        local = np.full(self.model.n_vars, -1, dtype=np.int64)
+        local[vars_] = np.arange(nv)
+        eq = np.flatnonzero(np.isin(self.eq_comp, wanted))
+        le = np.flatnonzero(np.isin(self.le_comp, wanted))
+        r, col, val, rhs = [], [], [], []
+        for k, (coefs, const, _cap) in enumerate(targets):  # z_k - expression_k <= const
+            r.append(k)
+            col.append(nv + k)
+            val.append(1.0)
+            for v, a in coefs.items():
+                r.append(k)
+                col.append(local[v])
+                val.append(-a)
+            rhs.append(const)
+        caps = coo_matrix((val, (r, col)), shape=(nz, nv + nz)).tocsr()
+        blocks = [caps]
+        b_ub = [np.array(rhs)]
+        if len(le):
+            blocks.insert(0, hstack([self.a_le[le][:, vars_], csr_matrix((len(le), nz))]))
+            b_ub.insert(0, self.b_le[le])
+        a_eq = hstack([self.a_eq[eq][:, vars_], csr_matrix((len(eq), nz))]).tocsr() if len(eq) else None
+        c = np.concatenate([np.zeros(nv), -np.ones(nz)])
+        bounds = [(0, UPPER)] * nv + [(0, cap) for _, _, cap in targets]
+        res = linprog(c, A_ub=vstack(blocks).tocsr(), b_ub=np.concatenate(b_ub), A_eq=a_eq,
+                      b_eq=self.b_eq[eq] if len(eq) else None, bounds=bounds, method="highs")
+        self.programs += 1
+        if res.status != 0:
+            raise RuntimeError(f"disclosure audit: a linear program failed ({res.message}); the model of what a "
+                               "reader knows is inconsistent with the true counts")
+        out = np.full(self.model.n_vars, np.nan)
+        out[vars_] = res.x[:nv]
+        return out
+
+
+def _narrowest(targets, hi, lo, settled, model, done) -> float | None:
+    """The narrowest range shown (max - min over the points found: a lower bound of the true range)
+    among the counts settled in this call (passed, or bounded exactly). Counts revealed outright are
+    failures and not counted here (a later round hides them)."""
+    ranges = [hi[k] - lo[k] for k in range(len(targets)) if targets[k][3] not in settled and done(k)]
+    return float(min(ranges)) if ranges else None
+
+
+def _log(msg: str) -> None:
+    logging.getLogger(__name__).debug(msg)
+
+
+def _value(coefs: dict[int, float], const: float, x: np.ndarray) -> float:
+    return const + sum(a * x[v] for v, a in coefs.items())
+
+
+def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exact: bool = True,
+          settled: frozenset = frozenset(), max_programs: int = 400) -> AuditResult:
+    """Check the rule for every protected count of `table` (true counts + `suppressed`), given the
+    earlier publications `earlier` = [(folder name, its metrics.csv as read)].
+
+    exact=False stops after the joint rounds and reports every count not yet shown to pass (a
+    superset of the failures: what the suppression loop needs between rounds). `settled`: targets
+    proven in an earlier round on a pattern this one only adds suppressions to (hiding more only widens
+    what a reader cannot rule out, so they still pass). Past `max_programs` programs, targets not yet
+    proven are reported as failures: the audit never passes what it has not shown."""
+    start = time.perf_counter()
+    model, determined = _build(table, list(earlier))
+    result = AuditResult(determined_by_earlier=determined)
+    result.failures = list(model.revealed)
+    comp = _components(model)
+    solver = _Solver(model, comp)
+    targets = model.targets
+    result.checked = len(targets) + len(model.revealed)
+    result.components = len({comp[next(iter(c))] for c, _, _, _ in targets}) if targets else 0
+    hi = np.array([t[2] for t in targets], dtype=float)  # best value reached (the truth is feasible)
+    lo = hi.copy()
+    exact_hi = np.zeros(len(targets), bool)
+    exact_lo = np.zeros(len(targets), bool)
+    tcomp = np.array([comp[next(iter(t[0]))] for t in targets], dtype=np.int64)
+
+    def passed(k: int) -> bool:
+        return hi[k] >= NEED_MAX - TOL and hi[k] - lo[k] >= NEED_RANGE - TOL
+
+    def record(x: np.ndarray, open_: list[int]) -> None:
+        for k in open_:
+            if not np.isnan(x[next(iter(targets[k][0]))]):
+                v = _value(targets[k][0], targets[k][1], x)
+                hi[k] = max(hi[k], v)
+                lo[k] = min(lo[k], v)
+
+    for k, t in enumerate(targets):
+        if t[3] in settled:
+            hi[k] = max(hi[k], max(NEED_MAX, t[2] + NEED_RANGE))
+    open_ = [k for k in range(len(targets)) if not passed(k)]
+    # rounds pushing every open target up to what the rule asks (max >= 11, range >= 10) at once,
+    # then those high enough down by 10 from the highest point found
+    while open_:
+        before = len(open_)
+        caps = [(targets[k][0], targets[k][1], max(NEED_MAX, lo[k] + NEED_RANGE)) for k in open_]
+        record(solver.solve_capped(set(tcomp[open_].tolist()), caps), open_)
+        down = [k for k in open_ if hi[k] >= NEED_MAX - TOL and not passed(k)]
+        if down:
+            caps = [({v: -a for v, a in targets[k][0].items()}, hi[k] - targets[k][1], NEED_RANGE) for k in down]
+            record(solver.solve_capped(set(tcomp[down].tolist()), caps), down)
+        open_ = [k for k in open_ if not passed(k)]
+        _log(f"capped round: {before} -> {len(open_)} open, {time.perf_counter() - start:.1f}s")
+        if len(open_) > 0.95 * before:
+            break  # little progress: what is left needs its own programs (or more cover)
+    if not exact:
+        result.proven = {targets[k][3] for k in range(len(targets)) if passed(k)}
+        result.failures += [targets[k][3] for k in open_]
+        result.narrowest_range = _narrowest(targets, hi, lo, settled, model, passed)
+        result.programs = solver.programs
+        result.seconds = time.perf_counter() - start
+        return result
+    # then each remaining target's own maximum and, where needed, minimum: one per component per program
+    for maximise, exact in ((True, exact_hi), (False, exact_lo)):
+        while True:
+            todo = [k for k in open_ if not exact[k] and not passed(k)]
+            if solver.programs >= max_programs:
+                break
+            if not maximise:
+                todo = [k for k in todo if hi[k] >= NEED_MAX - TOL]  # a maximum below 11 fails anyway
+            if not todo:
+                break
+            pick: dict[int, int] = {}
+            for k in todo:
+                pick.setdefault(int(tcomp[k]), k)
+            objective = {}
+            for k in pick.values():
+                for v, a in targets[k][0].items():
+                    objective[v] = objective.get(v, 0.0) + a
+            _log(f"{'max' if maximise else 'min'} round: {len(todo)} open in {len(pick)} components, "
+                 f"{time.perf_counter() - start:.1f}s")
+            x = solver.solve(set(pick), objective, maximise)
+            record(x, todo)
+            for k in pick.values():
+                exact[k] = True
+    for k in range(len(targets)):
+        if not passed(k):
+            result.failures.append(targets[k][3])
+    result.proven = {targets[k][3] for k in range(len(targets)) if passed(k)}
+    result.narrowest_range = _narrowest(targets, hi, lo, settled, model,
+                                        lambda k: passed(k) or (exact_hi[k] and exact_lo[k]))
+    result.programs = solver.programs
+    result.seconds = time.perf_counter() - start
+    return result

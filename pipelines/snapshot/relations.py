@@ -1,0 +1,140 @@
+"""The linked tables of a publication, as the suppression choice sees them (`disclosure.py`).
+
+A *relation* says a container row's count is the sum of its parts' counts, plus possibly a group
+absent from the table (the true gap, when the parts do not add up). Built from the spec's structure
+(metrics.md), by row keys and metric names — deliberately not the way the audit (`audit.py`) finds
+them, which reads them off the data:
+
+- breakdown partitions: a family (metric, population, cohort): overall = the cells of each breakdown;
+- pooled periods, by cohort label: `<YYYY>` = its quarters `<YYYY>Q1..Q4`; `<YYYYQn>-R4` = the four
+  quarters ending with Qn (same metric, population and cell);
+- survival: `g4_rearrest_free_survival_<w>` for a disposition year = the quarterly
+  `g4_rearrest_any_<w>` rows of that year, cell by cell (numerator: rearrested by t; denominator:
+  cases), when the true counts bear it out (a year with immature quarters leaves a gap);
+- shared counts (`TWINS`): metrics over the same units hold the same denominator in a cell.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+KEY = ["metric_id", "population", "cohort", "breakdown", "breakdown_value"]
+COUNTS = ("numerator", "denominator", "difference")
+TOL = 1e-6
+
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+_ROLLING = re.compile(r"^(\d{4})Q([1-4])-R4$")
+_SURVIVAL = re.compile(r"^g4_rearrest_free_survival_(\d+m)$")
+
+# metrics over the same units (metrics.md): in a cell, equal denominators are one count
+TWINS: list[tuple[str, ...]] = [
+    tuple(f"g4_rearrest_{c}_{w}m" for c in ("any", "prostitution") for w in (6, 12, 24)),
+    ("g1_noncriminal_disposition", "g1_days_to_disposition", "g1_days_to_disposition_p75"),
+    ("g2_days_to_completion", "g2_days_to_completion_p75"),
+    ("g3_needs_screened_30d", "g6_trafficking_screened_30d"),
+    ("g2_service_start_30d", "g9_cases_linked"),
+    ("g1_warrant_180d", "g4_htic_return_12m", "g9_nysid_coverage"),
+]
+
+
+@dataclass(frozen=True)
+class Relation:
+    container: int            # row index
+    parts: tuple[int, ...]    # row indices
+    gap: dict                 # count -> true value of the absent group (0 when the parts add up)
+    label: str
+
+
+def quarters_of(cohort: str) -> list[str] | None:
+    """The quarters a pooled cohort label covers; None for a quarter or any other label."""
+    if m := _YEAR.match(cohort):
+        return [f"{m.group(1)}Q{q}" for q in range(1, 5)]
+    if m := _ROLLING.match(cohort):
+        y, q = int(m.group(1)), int(m.group(2))
+        out = []
+        for _ in range(4):
+            out.append(f"{y}Q{q}")
+            y, q = (y - 1, 4) if q == 1 else (y, q - 1)
+        return out[::-1]
+    return None
+
+
+def row_counts(df: pd.DataFrame) -> dict[str, list[float]]:
+    """numerator, denominator, difference per row, NaN where the row holds no such count of people."""
+    kinds = df["metric_kind"].astype(str).tolist()
+    num = pd.to_numeric(df["numerator"], errors="coerce").astype(float).tolist()
+    den = pd.to_numeric(df["denominator"], errors="coerce").astype(float).tolist()
+    out = {c: [math.nan] * len(df) for c in COUNTS}
+    for i, k in enumerate(kinds):
+        if k in ("rate", "survival", "count"):
+            out["numerator"][i], out["denominator"][i] = num[i], den[i]
+            if k != "count" and not (math.isnan(num[i]) or math.isnan(den[i])):
+                out["difference"][i] = den[i] - num[i]
+        elif k in ("duration", "mean"):
+            out["denominator"][i] = den[i]
+        elif k == "ratio":
+            out["numerator"][i] = num[i]
+    return out
+
+
+def build_relations(df: pd.DataFrame, counts: dict[str, list[float]]) -> list[Relation]:
+    """Every relation among the rows of `df` (rows about people only; index = position)."""
+    keys = list(df[KEY].astype(str).itertuples(index=False, name=None))
+    people = df["counts_people"].fillna(True).astype(bool).tolist()
+    index = {k: i for i, k in enumerate(keys) if people[i]}
+    out: list[Relation] = []
+
+    def add(container: int, parts: list[int], label: str) -> None:
+        gap = {}
+        for c in COUNTS:
+            vals = [counts[c][container]] + [counts[c][p] for p in parts]
+            if any(math.isnan(v) for v in vals):
+                continue
+            g = vals[0] - sum(vals[1:])
+            if g < -TOL:
+                return  # the parts exceed the container: not a sum a reader can use
+            gap[c] = 0.0 if abs(g) < TOL else g
+        if gap:
+            out.append(Relation(container, tuple(parts), gap, label))
+
+    families: dict[tuple, dict[str, list[int]]] = {}
+    for k, i in index.items():
+        families.setdefault(k[:3], {}).setdefault(k[3], []).append(i)
+    for fam in sorted(families):
+        groups = families[fam]
+        if "overall" not in groups:
+            continue
+        o = groups["overall"][0]
+        for bd in sorted(b for b in groups if b != "overall"):
+            add(o, sorted(groups[bd], key=lambda i: keys[i]), f"{fam[0]} {fam[2]} breakdown {bd}")
+
+    for k, i in sorted(index.items()):
+        qs = quarters_of(k[2])
+        if not qs:
+            continue
+        m = _SURVIVAL.match(k[0])
+        source = f"g4_rearrest_any_{m.group(1)}" if m else k[0]
+        parts = [j for q in qs if (j := index.get((source, k[1], q, k[3], k[4]))) is not None]
+        if parts:
+            add(i, parts, f"{k[0]} {k[2]} over quarters of {source}")
+    return out
+
+
+def twin_groups(df: pd.DataFrame, counts: dict[str, list[float]]) -> list[list[int]]:
+    """Rows of one cell whose metrics share units and whose denominators are equal."""
+    keys = list(df[KEY].astype(str).itertuples(index=False, name=None))
+    people = df["counts_people"].fillna(True).astype(bool).tolist()
+    member = {m: g for g, group in enumerate(TWINS) for m in group}
+    cells: dict[tuple, dict[float, list[int]]] = {}
+    for i, k in enumerate(keys):
+        g = member.get(k[0])
+        d = counts["denominator"][i]
+        if g is None or not people[i] or math.isnan(d):
+            continue
+        cells.setdefault((g,) + k[1:], {}).setdefault(d, []).append(i)
+    return [sorted(rows) for cell in sorted(cells) for _, rows in sorted(cells[cell].items()) if len(rows) > 1]

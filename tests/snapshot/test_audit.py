@@ -1,0 +1,114 @@
+"""The disclosure audit the publication runs (pipelines/snapshot/audit.py): it refuses an
+under-protected publication and names the cells (never a count), it covers pooled periods by cohort
+label (`<YYYY>` with breakdowns, `<YYYYQn>-R4` overall), and it is independent of the selection code."""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.snapshot import audit, disclosure
+from pipelines.snapshot.table import DisclosureRefused
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _row(metric, cohort, bd, bv, n, d, suppressed):
+    return dict(metric_id=metric, goal="g4", population="htic", cohort=cohort, breakdown=bd, breakdown_value=bv,
+                numerator=float(n), denominator=float(d), value=n / d if d else math.nan, ci_low=math.nan,
+                ci_high=math.nan, as_of=pd.Timestamp("2026-09-30").date(), metric_kind="rate", counts_people=True,
+                suppressed=suppressed)
+
+
+def _quarters_and_year(year_label="2024", hide=("2024Q2",), year_cells=True):
+    """A metric by quarter (overall + a court breakdown) and its calendar year = the quarters' sum."""
+    cells = {"2024Q1": [(12, 40), (14, 50)], "2024Q2": [(3, 30), (15, 45)], "2024Q3": [(11, 35), (13, 60)],
+             "2024Q4": [(16, 44), (12, 41)]}
+    rows = []
+    for q, parts in cells.items():
+        n, d = sum(p[0] for p in parts), sum(p[1] for p in parts)
+        rows.append(_row("g1_x", q, "overall", "all", n, d, False))
+        for name, (x, y) in zip(("a", "b"), parts):
+            small = 1 <= x <= 10 or 1 <= y - x <= 10
+            rows.append(_row("g1_x", q, "court", name, x, y, small or (q in hide and name == "b")))
+    n = sum(p[0] for v in cells.values() for p in v)
+    d = sum(p[1] for v in cells.values() for p in v)
+    rows.append(_row("g1_x", year_label, "overall", "all", n, d, False))
+    if year_cells:
+        for k, name in enumerate(("a", "b")):
+            rows.append(_row("g1_x", year_label, "court", name, sum(v[k][0] for v in cells.values()),
+                             sum(v[k][1] for v in cells.values()), False))
+    return pd.DataFrame(rows)
+
+
+def test_year_minus_quarters_is_caught_and_the_cells_are_named_without_counts():
+    # within each quarter the small cell has a cover (never alone), but the calendar year's cells
+    # minus the three other quarters give it back
+    df = _quarters_and_year()
+    result = audit.audit(df)
+    assert not result.passed
+    named = {(f.cohort, f.breakdown_value) for f in result.failures}
+    assert ("2024Q2", "a") in named
+    message = str(DisclosureRefused(result.failures))
+    assert "g1_x / htic / 2024Q2 / court=a" in message
+    # each cell is named by its key and the kind of count, never a value
+    lines = message.split("Cells:\n  ")[1].split("\n  ")
+    assert lines == [f"{f.metric_id} / {f.population} / {f.cohort} / {f.breakdown}={f.breakdown_value}: {f.count}"
+                     for f in result.failures]
+    assert {f.count.split(" ")[0] for f in result.failures} <= {"numerator", "denominator", "difference", "absent"}
+
+
+def test_rolling_periods_overall_are_linked_to_their_quarters():
+    df = _quarters_and_year(year_label="2024Q4-R4", year_cells=False, hide=())
+    # the overall of Q2 hidden with its small cell (two hidden members in the quarter), but the R4
+    # overall minus the other quarters' overalls gives Q2's overall, and then the cell
+    df.loc[(df.cohort == "2024Q2") & (df.breakdown == "overall"), "suppressed"] = True
+    result = audit.audit(df)
+    assert not result.passed
+    assert ("2024Q2", "a") in {(f.cohort, f.breakdown_value) for f in result.failures}
+
+
+def test_protection_chosen_by_the_publication_passes_the_audit():
+    df = _quarters_and_year().drop(columns="suppressed")
+    table, result = disclosure.protect(df)
+    assert result.passed and result.checked > 0
+    assert audit.audit(table).passed  # audited again from scratch: same verdict
+    # the small cell is hidden, and more than its own quarter's partner (the year would give it back)
+    assert table.loc[(table.cohort == "2024Q2") & (table.breakdown_value == "a"), "suppressed"].all()
+    assert table.loc[table.cohort != "2024Q2", "suppressed"].any()
+
+
+def test_a_publication_that_is_under_protected_is_refused_and_nothing_is_written(tmp_path, fabricated, monkeypatch):
+    from pipelines.snapshot.publish import publish_snapshot
+    from tests.snapshot.conftest import QUARTER, make_warehouse
+
+    def primary_only(df, earlier=()):  # the v1 flaw, deliberately: small cells hidden, nothing else
+        df = df.reset_index(drop=True).copy()
+        df["suppressed"] = disclosure.primary_mask(df)
+        df["suppression_reason"] = pd.Series(["primary" if s else None for s in df["suppressed"]], dtype=object)
+        return df, audit.audit(df, earlier)
+
+    small = fabricated["current"][fabricated["current"]["goal"].isin(["g4"])]
+    settings = make_warehouse(tmp_path / "wh", fabricated, metrics=small)
+    monkeypatch.setattr(disclosure, "protect", primary_only)
+    with pytest.raises(DisclosureRefused) as err:
+        publish_snapshot(settings, QUARTER)
+    assert err.value.findings and "g4_rearrest" in str(err.value)
+    assert [p for p in settings.snapshots_dir.iterdir() if not p.name.startswith(".")] == []
+    assert not list(settings.snapshots_dir.glob(".*tmp*"))
+
+
+def test_the_audit_shares_no_code_with_the_selection():
+    tree = ast.parse((REPO / "pipelines" / "snapshot" / "audit.py").read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+            imported.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            imported.update(a.name for a in node.names)
+    assert not [m for m in imported if m.startswith("pipelines")], imported
