@@ -31,10 +31,3 @@ class SnapshotContext:
     def n_suppressed(self) -> int:
         return int(self.table["suppressed"].sum())
 
-    @property
-    def n_primary(self) -> int:
-        return int((self.table["suppression_reason"] == "primary").sum())
-
-    @property
-    def n_complementary(self) -> int:
-        return int((self.table["suppression_reason"] == "complementary").sum())

@@ -23,11 +23,13 @@ READING_NOTES: list[tuple[str, str]] = [
      "a 95% Greenwood (log-log) interval: the range the true figure plausibly lies in. Small groups "
      "give wide intervals."),
     ("Suppressed cells", "To protect the people counted, a figure is suppressed (shown as "
-     "'suppressed') when any count it would reveal - the number of people or cases with the outcome, "
-     "the number in the group, or the number without the outcome - is between 1 and 10. Where one "
-     "suppressed figure could be worked out from the total and the other groups, the next smallest "
-     "group is suppressed too. A suppressed row shows no numbers at all. Provider counts and "
-     "capacities are not about people and are never suppressed."),
+     "'suppressed') when a count about people - the number with the outcome, the number in the "
+     "group, or the number without it - is between 1 and 10, or when it could be worked out to "
+     "within 10 of such a count from everything published: the other figures of this snapshot "
+     "(totals, groups, longer periods, related measures) and those of earlier snapshots. Figures "
+     "that changed by 1 to 10 since an earlier snapshot are suppressed too. A suppressed row shows "
+     "no numbers at all, and the snapshot does not say why a figure was suppressed. Provider counts "
+     "and capacities are not about people and are never suppressed."),
     ("Comparison cases", "Comparison cases are cases arraigned in the same courts that were not "
      "referred to the HTIC. They are shown beside HTIC figures unadjusted: the two groups can differ "
      "in ways other than the court, so a difference is not proof of the court's effect. The section 'Is the "

@@ -18,11 +18,11 @@ from pipelines import catalogue
 from pipelines.snapshot import charts
 from pipelines.snapshot import definitions_text as dt
 from pipelines.snapshot.context import SnapshotContext
+from pipelines.snapshot.disclosure import FUNDER_FOOTNOTE
 from pipelines.snapshot.effects import HEADLINE, FunderEffects
 
 SUPPRESSED_MARK = "suppressed*"
-FOOTNOTE = ("* suppressed: a count it would reveal is between 1 and 10, or it could be worked out from the "
-            "total and the other groups; a suppressed figure shows no numbers.")
+FOOTNOTE = FUNDER_FOOTNOTE  # the policy in general words; never which rule hid a figure
 
 
 def _missing(v) -> bool:

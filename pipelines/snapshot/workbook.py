@@ -22,7 +22,7 @@ from pipelines.snapshot.effects import FunderEffects
 from pipelines.snapshot.table import DECIMALS
 
 GOAL_COLUMNS = ["Metric id", "Metric", "Population", "Cohort", "Breakdown", "Breakdown value", "Value",
-                "95% CI low", "95% CI high", "Numerator", "Denominator", "Suppressed", "Suppression reason"]
+                "95% CI low", "95% CI high", "Numerator", "Denominator", "Suppressed"]
 SUPPRESSED_TEXT = "suppressed"
 EFFECTS_SHEET = "Is the court helping"  # a sheet name may not hold '?'
 EFFECT_COLUMNS = ["Outcome", "Time zero", "Method", "Measure", "Estimate", "95% CI low", "95% CI high", "p",
@@ -72,8 +72,7 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
         ("Data deliveries used", f"complete deliveries dated up to {ctx.cutoff.isoformat()} (as-of + 45 days); "
                                  f"{ctx.n_deliveries} deliveries, listed in manifest.json"),
         ("Metric definitions", dt.METRICS_SPEC_VERSION),
-        ("Rows", f"{len(ctx.table)} figures, {ctx.n_suppressed} suppressed "
-                 f"({ctx.n_primary} small counts, {ctx.n_complementary} to protect them)"),
+        ("Rows", f"{len(ctx.table)} figures, {ctx.n_suppressed} suppressed"),
         ("Files", "metrics.csv / metrics.parquet: every figure (machine-readable); report.html / report.pdf: "
                   "the report with charts; restatements.csv: figures of the previous snapshot that changed; "
                   "manifest.json: inputs, checksums, versions"),
@@ -115,7 +114,7 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
         ws.set_row(3, 30)
         for c, name in enumerate(GOAL_COLUMNS):
             ws.write(3, c, name, head)
-        widths = [30, 44, 12, 9, 22, 20, 11, 11, 11, 11, 12, 11, 18]
+        widths = [30, 44, 12, 9, 22, 20, 11, 11, 11, 11, 12, 11]
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
         rows = table[table["goal"] == g.label]
@@ -147,8 +146,6 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
                     if v is not None and v == v:
                         ws.write_number(r, c, v, int_fmt if float(v).is_integer() else None)
             ws.write_string(r, 11, "yes" if row.suppressed else "no")
-            if row.suppression_reason:
-                ws.write_string(r, 12, row.suppression_reason)
             r += 1
         if r == 4:
             ws.write_string(4, 0, "No figures for this goal as of this date.")
