@@ -29,7 +29,7 @@ METRIC_CATALOGUE = SEEDS_DIR / "metric_catalogue.csv"
 GOAL_CATALOGUE = SEEDS_DIR / "goal_catalogue.csv"
 
 METRIC_COLUMNS = ["metric_id", "goal", "metric_kind", "unit", "counts_people", "title", "definition",
-                  "report_headline", "run_summary"]
+                  "report_headline", "run_summary", "shared_units", "pools"]
 GOAL_COLUMNS = ["goal", "title", "question"]
 METRIC_KINDS = {"rate", "duration", "mean", "survival", "count", "ratio"}
 UNITS = {"share", "days", "score", "providers", "ratio", "survival", "count"}
@@ -73,6 +73,8 @@ class Metric:
     definition: str
     report_headline: bool  # the measure that stands for its goal in the report's summary
     run_summary: tuple[SummaryLine, ...]
+    shared_units: str  # metrics with the same label count the same units: one denominator per cell ('' = none)
+    pools: str  # a metric whose quarterly counts this one's yearly cohorts add up ('' = none)
 
 
 def _rows(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
@@ -125,10 +127,14 @@ def load_catalogue() -> tuple[Metric, ...]:
             counts_people=_bool(path, line, "counts_people", row["counts_people"]),
             title=row["title"], definition=row["definition"],
             report_headline=_bool(path, line, "report_headline", row["report_headline"]),
-            run_summary=_summary_lines(path, line, row["metric_id"], row["run_summary"])))
+            run_summary=_summary_lines(path, line, row["metric_id"], row["run_summary"]),
+            shared_units=row["shared_units"], pools=row["pools"]))
     ids = [m.metric_id for m in out]
     if len(set(ids)) != len(ids):
         raise CatalogueError(f"{path.name}: a metric_id is listed twice")
+    for line, m in enumerate(out, start=2):
+        if m.pools and m.pools not in ids:
+            raise CatalogueError(f"{path.name} line {line}, column pools: not a metric_id of the catalogue")
     for g in goals:
         if sum(m.report_headline for m in out if m.goal == g) > 1:
             raise CatalogueError(f"{path.name}: goal {g} has more than one report_headline")

@@ -99,7 +99,7 @@ def earlier_publications(settings, snapshots_dir: Path) -> list[tuple]:
 
     out = []
     for p in sorted(Path(snapshots_dir).iterdir()) if Path(snapshots_dir).is_dir() else []:
-        if qt.split_revision(p.name) and p.is_dir() and (p / "manifest.json").exists():
+        if split_revision(p.name) and p.is_dir() and (p / "manifest.json").exists():
             truth = restricted_file(settings, p.name)
             out.append((p.name, pd.read_csv(p / "metrics.csv", dtype=str, keep_default_na=False),
                         pd.read_csv(truth, dtype={k: str for k in KEY}, keep_default_na=False,

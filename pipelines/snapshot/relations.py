@@ -11,7 +11,8 @@ them, which reads them off the data:
 - survival: `g4_rearrest_free_survival_<w>` for a disposition year = the quarterly
   `g4_rearrest_any_<w>` rows of that year, cell by cell (numerator: rearrested by t; denominator:
   cases), when the true counts bear it out (a year with immature quarters leaves a gap);
-- shared counts (`TWINS`): metrics over the same units hold the same denominator in a cell.
+- shared counts (`twins()`, the catalogue's `shared_units`): metrics over the same units hold the same
+  denominator in a cell.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipelines import catalogue
+
 KEY = ["metric_id", "population", "cohort", "breakdown", "breakdown_value"]
 COUNTS = ("numerator", "denominator", "difference")
 TOL = 1e-6
@@ -29,17 +32,23 @@ TOL = 1e-6
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
 _ROLLING = re.compile(r"^(\d{4})Q([1-4])-R4$")
-_SURVIVAL = re.compile(r"^g4_rearrest_free_survival_(\d+m)$")
 
-# metrics over the same units (metrics.md): in a cell, equal denominators are one count
-TWINS: list[tuple[str, ...]] = [
-    tuple(f"g4_rearrest_{c}_{w}m" for c in ("any", "prostitution") for w in (6, 12, 24)),
-    ("g1_noncriminal_disposition", "g1_days_to_disposition", "g1_days_to_disposition_p75"),
-    ("g2_days_to_completion", "g2_days_to_completion_p75"),
-    ("g3_needs_screened_30d", "g6_trafficking_screened_30d"),
-    ("g2_service_start_30d", "g9_cases_linked"),
-    ("g1_warrant_180d", "g4_htic_return_12m", "g9_nysid_coverage"),
-]
+
+def twins() -> list[tuple[str, ...]]:
+    """Metrics over the same units (metrics.md): in a cell, equal denominators are one count.
+    From the metric catalogue's `shared_units` column."""
+    groups: dict[str, list[str]] = {}
+    for m in catalogue.load_catalogue():
+        if m.shared_units:
+            groups.setdefault(m.shared_units, []).append(m.metric_id)
+    return [tuple(ids) for _, ids in sorted(groups.items())]
+
+
+def pooled_source(metric_id: str) -> str:
+    """The metric whose quarterly counts this one's yearly cohorts add up (the catalogue's `pools`),
+    else the metric itself (a pooled period of its own quarters)."""
+    m = catalogue.metrics_by_id().get(metric_id)
+    return m.pools if m and m.pools else metric_id
 
 
 @dataclass(frozen=True)
@@ -117,8 +126,7 @@ def build_relations(df: pd.DataFrame, counts: dict[str, list[float]]) -> list[Re
         qs = quarters_of(k[2])
         if not qs:
             continue
-        m = _SURVIVAL.match(k[0])
-        source = f"g4_rearrest_any_{m.group(1)}" if m else k[0]
+        source = pooled_source(k[0])
         parts = [j for q in qs if (j := index.get((source, k[1], q, k[3], k[4]))) is not None]
         if parts:
             add(i, parts, f"{k[0]} {k[2]} over quarters of {source}")
@@ -129,7 +137,7 @@ def twin_groups(df: pd.DataFrame, counts: dict[str, list[float]]) -> list[list[i
     """Rows of one cell whose metrics share units and whose denominators are equal."""
     keys = list(df[KEY].astype(str).itertuples(index=False, name=None))
     people = df["counts_people"].fillna(True).astype(bool).tolist()
-    member = {m: g for g, group in enumerate(TWINS) for m in group}
+    member = {m: g for g, group in enumerate(twins()) for m in group}
     cells: dict[tuple, dict[float, list[int]]] = {}
     for i, k in enumerate(keys):
         g = member.get(k[0])

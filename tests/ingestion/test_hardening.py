@@ -4,9 +4,7 @@ workbooks and lines, formulas — and messages that never carry a value."""
 
 import io
 import json
-import os
 import zipfile
-from pathlib import Path
 
 import duckdb
 import pytest

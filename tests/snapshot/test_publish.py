@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import math
-import os
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
