@@ -20,7 +20,7 @@ THRESHOLD = 0.1
 def _shares(rows: pd.DataFrame, covariate: str, weight: np.ndarray | None) -> tuple[pd.Series, pd.Series]:
     w = np.ones(len(rows)) if weight is None else np.asarray(weight, float)
     t = rows[TREATED].to_numpy(bool)
-    levels, codes = np.unique(rows[covariate].to_numpy(), return_inverse=True)
+    codes, levels = pd.factorize(rows[covariate].to_numpy(), sort=True)
     wt = pd.Series(np.bincount(codes, weights=np.where(t, w, 0.0), minlength=len(levels)), index=levels)
     wc = pd.Series(np.bincount(codes, weights=np.where(t, 0.0, w), minlength=len(levels)), index=levels)
     return wt / wt.sum(), wc / wc.sum()

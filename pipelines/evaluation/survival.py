@@ -8,8 +8,8 @@ the matched and weighted samples.
 
 lifelines computes the score residuals of the sandwich in a Python loop whose step i sums over
 the i rows before it: O(n²), some 20 s on 30,000 cases. `CoxPHFitter` below is lifelines' fitter
-with that one method computing the same sums by cumulative sums (O(n)); everything else is
-lifelines'. tests/evaluation/test_cox_score.py checks it against lifelines' own loop.
+whose model computes the same sums by cumulative sums (O(n)); everything else is lifelines'.
+tests/evaluation/test_cox_score.py checks it against lifelines' own loop.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import lifelines
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
+from lifelines import KaplanMeierFitter, utils
+from lifelines.fitters.coxph_fitter import SemiParametricPHFitter
 from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import logrank_test, proportional_hazard_test
 
@@ -31,8 +32,8 @@ CURVE_DAYS: tuple[int, ...] = tuple(sorted(set(range(0, 1096, 7)) | {182, 365, 7
 PH_TIME_TRANSFORM = "km"  # as R's cox.zph default
 
 
-class CoxPHFitter(lifelines.CoxPHFitter):
-    """lifelines' Cox fitter; the score residuals (the robust variance's input) in O(n)."""
+class _SemiParametricPHFitter(SemiParametricPHFitter):
+    """The model lifelines' CoxPHFitter fits (Breslow baseline); the score residuals in O(n)."""
 
     def _compute_score_within_strata(self, X, _T, E, weights, entries):
         # lifelines' loop, for rows sorted by time: with S0_j = sum_{k>=j} w_k phi_k and
@@ -49,6 +50,18 @@ class CoxPHFitter(lifelines.CoxPHFitter):
         a = (e * w)[:, None] / s0
         score = -phi[:, None] * (x * np.cumsum(a, axis=0) - np.cumsum(a * mean_x, axis=0)) + e[:, None] * (x - mean_x)
         return score * w[:, None]
+
+
+class CoxPHFitter(lifelines.CoxPHFitter):
+    """lifelines' Cox fitter, fitting the model above (lifelines' `_fit_model_breslow`, with it)."""
+
+    def _fit_model_breslow(self, *args, **kwargs):
+        if not utils.CensoringType.is_right_censoring(self):
+            raise ValueError("the semi-parametric Cox model needs right-censored data")
+        model = _SemiParametricPHFitter(penalizer=self.penalizer, l1_ratio=self.l1_ratio, strata=self.strata,
+                                        alpha=self.alpha, label=self._label)
+        model.fit(*args, **kwargs)
+        return model
 
 
 @dataclass(frozen=True)

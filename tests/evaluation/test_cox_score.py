@@ -8,7 +8,7 @@ import lifelines
 import numpy as np
 import pandas as pd
 
-from pipelines.evaluation.survival import CoxPHFitter
+from pipelines.evaluation.survival import CoxPHFitter, _SemiParametricPHFitter
 
 
 def _data(n=600, seed=3):
@@ -31,6 +31,7 @@ def test_score_residuals_and_robust_errors_equal_lifelines():
     kwargs = dict(duration_col="duration", event_col="event", weights_col="weight", cluster_col="cluster", robust=True)
     ours = CoxPHFitter().fit(df, **kwargs)
     theirs = lifelines.CoxPHFitter().fit(df, **kwargs)
+    assert type(ours._model) is _SemiParametricPHFitter and type(theirs._model) is not _SemiParametricPHFitter
     np.testing.assert_allclose(ours.params_, theirs.params_, rtol=0, atol=1e-12)
     np.testing.assert_allclose(ours.standard_errors_, theirs.standard_errors_, rtol=1e-10)
     r_ours = ours.compute_residuals(df, "score")
