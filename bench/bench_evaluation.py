@@ -80,6 +80,7 @@ def coverage(scale: float, seeds: list[int]) -> None:
     from htic_synth.att import true_att
 
     covered = {(o, m): 0 for o in OUTCOMES for m in METHODS}
+    estimated = {(o, m): 0 for o in OUTCOMES for m in METHODS}  # not estimable (null) in the others
     error = {(o, m): 0.0 for o in OUTCOMES for m in METHODS}
     for seed in seeds:
         tmp = Path(tempfile.mkdtemp(prefix=f"htic-bench-coverage-{seed}-", dir="/tmp"))
@@ -95,20 +96,24 @@ def coverage(scale: float, seeds: list[int]) -> None:
             for outcome, method, est, lo, hi in rows:
                 if outcome in OUTCOMES and est is not None:
                     att = truth[outcome]["att"]
+                    estimated[(outcome, method)] += 1
                     covered[(outcome, method)] += int(lo <= att <= hi)
                     error[(outcome, method)] += est - att
-                    if outcome == "rearrest_any_12m":
-                        line.append(f"{method} {est:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+                if outcome == "rearrest_any_12m":
+                    line.append(f"{method} " + ("not estimable" if est is None else f"{est:+.3f} [{lo:+.3f}, {hi:+.3f}]"))
             print(f"  seed {seed}: true 12m ATT {truth['rearrest_any_12m']['att']:+.3f} "
                   f"(n treated {truth['rearrest_any_12m']['n_treated']}); " + "; ".join(line)
                   + f" ({time.perf_counter() - t0:.0f}s)", flush=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    n = len(seeds)
-    print(f"coverage of the 95% intervals over {n} worlds at scale {scale:g} (covered / worlds; mean error):")
+    print(f"coverage of the 95% intervals over {len(seeds)} worlds at scale {scale:g} "
+          "(covered / worlds where the method was estimable; mean error of the estimate):")
     for outcome in OUTCOMES:
-        print(f"  {outcome:<18} " + "  ".join(
-            f"{m} {covered[(outcome, m)]}/{n} ({error[(outcome, m)] / n:+.3f})" for m in METHODS))
+        cells = []
+        for m in METHODS:
+            k = estimated[(outcome, m)]
+            cells.append(f"{m} {covered[(outcome, m)]}/{k} ({error[(outcome, m)] / k:+.3f})" if k else f"{m} -")
+        print(f"  {outcome:<18} " + "  ".join(cells))
 
 
 def main() -> None:
