@@ -1,6 +1,6 @@
 """`make bench`: every area's benchmark, one after the other. Prints figures; asserts nothing.
 
-Each area's module (bench_synth, bench_ingest, bench_pipeline, bench_snapshot) exposes `main()`
+Each area's module (bench_synth, bench_ingest, bench_pipeline, bench_evaluation, bench_snapshot) exposes `main()`
 and runs its measured work in subprocesses so that peak memory is per run.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-AREAS = ["bench_synth", "bench_ingest", "bench_pipeline", "bench_snapshot"]
+AREAS = ["bench_synth", "bench_ingest", "bench_pipeline", "bench_evaluation", "bench_snapshot"]
 
 
 def main() -> int:

@@ -23,6 +23,8 @@ from .schedule import Schedule, month_end
 from .state import StateIds, StateSnapshots
 from .truth import TruthWriter
 
+MAX_ARRESTS_SIMULATED = 12  # per person: the simulation draws no arrest after the 12th
+
 
 class People:
     def __init__(self, rng, schedule: Schedule, programme: Programme, ids: StateIds, courts: CourtCases,
@@ -88,7 +90,7 @@ class People:
             arrests.append(Arrest(t - rng.randint(1, 1095), ch, lv, cty, self.ids.arrest_id()))
         arrests.sort(key=lambda a: a.day)
         cur, prost, lp, n = t, True, 0.0, 0
-        while cur <= self.end and n < 12:
+        while cur <= self.end and n < MAX_ARRESTS_SIMULATED:
             n += 1
             if pers.cases:
                 self.courts.maybe_restore(rng, pers.cases[-1], cur)
@@ -105,6 +107,7 @@ class People:
                 if case is None:
                     break
                 lp = case.lp
+                case.followed = n < MAX_ARRESTS_SIMULATED
                 risk_from = case.disp
                 if risk_from is None or risk_from > self.end:
                     break

@@ -47,6 +47,7 @@ class Case:
     disp_code: str | None = None  # current disposition
     final_disp_date: int | None = None
     lp: float = 0.0  # the rearrest hazard's linear predictor, treatment included
+    followed: bool = True  # False: the person's last simulated arrest, no rearrest is drawn after it
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 
+from . import att
 from . import world as W
 from .program import Programme
 from .records import Case, Person
@@ -28,7 +29,7 @@ CLIENT_LINK_COLS = ["provider_id", "client_id", "person_uid", "court_id", "docke
 ARREST_COLS = ["person_uid", "nysid", "arrest_id", "arrest_date", "arrest_county", "top_charge", "offense_level",
                "court_id", "docket_id", "in_dcjs"]
 TRUTH_FILES = ("params.json", "effects.json", "quirks.json", "persons.csv", "defendants.csv", "cases.csv",
-               "client_links.csv", "arrests.csv")
+               "client_links.csv", "arrests.csv", att.FILE)
 
 
 class Quirks:
@@ -57,6 +58,7 @@ class TruthWriter:
         self.cases = TextOut(os.path.join(folder, "cases.csv"), CASE_COLS)
         self.client_links = TextOut(os.path.join(folder, "client_links.csv"), CLIENT_LINK_COLS)
         self.arrests = TextOut(os.path.join(folder, "arrests.csv"), ARREST_COLS)
+        self.risks = TextOut(os.path.join(folder, att.FILE), att.COLUMNS)
         self.n_cases = 0
 
     def person(self, pers: Person, kind: str) -> None:
@@ -70,6 +72,9 @@ class TruthWriter:
         for c in cases:
             self.n_cases += 1
             self.cases.row(case_row(pers, c))
+            if c.referred and c.disp is not None and c.disp <= self.end:
+                risks = att.potential_risks(c.lp, c.completion is not None, c.followed)
+                self.risks.row([c.court.id, c.docket, iso(c.disp)] + [f"{r:.9f}" for r in risks])
         ws = W.WORLD_START.toordinal()
         for a in pers.arrests:
             self.arrests.row([pers.uid, nysid, a.arrest_id, iso(a.day), a.county, a.charge, a.level, a.court_id,
@@ -99,7 +104,7 @@ class TruthWriter:
                                    cl.court_id, "Y" if cl.delivered else "N"])
 
     def close(self) -> None:
-        for w in (self.persons, self.defendants, self.cases, self.client_links, self.arrests):
+        for w in (self.persons, self.defendants, self.cases, self.client_links, self.arrests, self.risks):
             w.close()
 
 

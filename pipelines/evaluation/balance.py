@@ -20,9 +20,10 @@ THRESHOLD = 0.1
 def _shares(rows: pd.DataFrame, covariate: str, weight: np.ndarray | None) -> tuple[pd.Series, pd.Series]:
     w = np.ones(len(rows)) if weight is None else np.asarray(weight, float)
     t = rows[TREATED].to_numpy(bool)
-    frame = pd.DataFrame({"level": rows[covariate].to_numpy(), "wt": np.where(t, w, 0.0), "wc": np.where(t, 0.0, w)})
-    sums = frame.groupby("level")[["wt", "wc"]].sum()
-    return sums["wt"] / sums["wt"].sum(), sums["wc"] / sums["wc"].sum()
+    codes, levels = pd.factorize(rows[covariate].to_numpy(), sort=True)
+    wt = pd.Series(np.bincount(codes, weights=np.where(t, w, 0.0), minlength=len(levels)), index=levels)
+    wc = pd.Series(np.bincount(codes, weights=np.where(t, 0.0, w), minlength=len(levels)), index=levels)
+    return wt / wt.sum(), wc / wc.sum()
 
 
 def smd_table(before: pd.DataFrame, after: pd.DataFrame, after_weight: np.ndarray,

@@ -114,9 +114,9 @@ def exact_support(rows: pd.DataFrame, covariates: tuple[str, ...] = COVARIATES) 
     while True:
         before = len(kept)
         for c in covariates:
-            groups = kept.groupby(c)[TREATED]
-            has_t = groups.transform("any")
-            has_c = groups.transform(lambda s: (~s).any())
+            treated = kept[TREATED]
+            has_t = treated.groupby(kept[c]).transform("any")
+            has_c = (~treated).groupby(kept[c]).transform("any")
             kept = kept[has_t & has_c]
         if len(kept) == before:
             return kept.reset_index(drop=True)

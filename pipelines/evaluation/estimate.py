@@ -7,10 +7,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from pipelines.evaluation import balance, notes
 from pipelines.evaluation.contrasts import aipw_att, weighted_contrast
 from pipelines.evaluation.design import (
+    CASE_KEY,
     CLUSTER,
     OUTCOMES,
     TIME_ZEROS,
@@ -45,6 +47,7 @@ class Adjustment:
     match_weight: np.ndarray  # treated 1 if matched else 0; control: times matched
     ipw_weight: np.ndarray  # treated 1; control e/(1-e), scaled to sum to the treated count
     excluded_ps_range: int
+    design: pd.DataFrame  # the indicators of `rows` (the outcome models' design)
 
     @property
     def treated(self) -> np.ndarray:
@@ -67,7 +70,19 @@ def adjust(sample: Sample) -> Adjustment:
     treated = rows[TREATED].to_numpy(bool)
     odds = score / (1.0 - score)
     ipw = np.where(treated, 1.0, odds * treated.sum() / odds[~treated].sum())
-    return Adjustment(rows, score, match(rows, logit).to_numpy(), ipw, excluded)
+    return Adjustment(rows, score, match(rows, logit).to_numpy(), ipw, excluded, design_matrix(rows))
+
+
+def adjust_once(sample: Sample, done: dict) -> tuple[Adjustment | None, str | None]:
+    """adjust(sample), or its failure, reused for every outcome whose supported sample is the same
+    cases (rearrest_any_12m and rearrest_prostitution_12m always are): one propensity model each."""
+    key = (sample.time_zero, tuple(sample.supported[CASE_KEY]))
+    if key not in done:
+        try:
+            done[key] = (adjust(sample), None)
+        except NotEstimable as exc:
+            done[key] = (None, f"propensity model: {exc}")
+    return done[key]
 
 
 def _used_counts(treated: np.ndarray, weight: np.ndarray) -> tuple[int, int]:
@@ -79,16 +94,21 @@ def evaluate(cases: pd.DataFrame, as_of: date | str) -> dict[str, pd.DataFrame]:
     """The rows of `effects`, `effect_balance` and `effect_survival` for one as-of date, from the
     case table fct_eval_cases (one row per case; columns as in its dbt yml)."""
     a = date.fromisoformat(str(as_of)) if not isinstance(as_of, date) else as_of
+    # one BLAS thread: the models' matrix products are small, and on a busy machine (dbt, other
+    # assets) several BLAS threads per product wait on each other more than they compute
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _evaluate(cases, a)
+
+
+def _evaluate(cases: pd.DataFrame, a: date) -> dict[str, pd.DataFrame]:
     effects, balances, curves = [], [], []
+    adjustments: dict = {}
     for time_zero in TIME_ZEROS:
         for outcome in OUTCOMES:
             sample = build_sample(cases, outcome, time_zero)
             if sample.n_treated == 0 or sample.n_control == 0:
                 continue
-            try:
-                adj, failure = adjust(sample), None
-            except NotEstimable as exc:
-                adj, failure = None, f"propensity model: {exc}"
+            adj, failure = adjust_once(sample, adjustments)
             smd = _balance_tables(sample, adj)
             balance_ok = {m: bool(t["ok"].all()) for m, t in smd.items()}
             balance_ok["unadjusted"] = bool((_smd_before(sample)["smd_before"].abs() <= balance.THRESHOLD).all())
@@ -155,7 +175,7 @@ def _binary_rows(sample: Sample, adj: Adjustment | None, balance_ok: dict[str, b
         contrasts["ipw"] = (weighted_contrast(rows[y], treated, adj.ipw_weight, rows[CLUSTER]), rows,
                             _used_counts(treated, adj.ipw_weight))
         try:
-            m0 = _control_risk(rows, y, treated)
+            m0 = _control_risk(adj, y)
         except NotEstimable as exc:
             failures["aipw"] = f"outcome model: {exc}"
         else:
@@ -176,10 +196,10 @@ def _binary_rows(sample: Sample, adj: Adjustment | None, balance_ok: dict[str, b
     return out
 
 
-def _control_risk(rows: pd.DataFrame, y: str, treated: np.ndarray) -> np.ndarray:
+def _control_risk(adj: Adjustment, y: str) -> np.ndarray:
     """m0(x): the outcome model fitted on the controls, predicted for every case."""
-    x = design_matrix(rows)
-    model = fit_logistic(rows[y].to_numpy()[~treated], x[~treated])
+    x, treated = adj.design, adj.treated
+    model = fit_logistic(adj.rows[y].to_numpy()[~treated], x[~treated])
     return np.asarray(model.predict(x[model.params.index]))
 
 

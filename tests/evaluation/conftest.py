@@ -18,3 +18,11 @@ def evaluated(world):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return evaluate(world.cases, AS_OF)
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory):
+    """A generated world run through `htic run` (tests/evaluation/generated.py)."""
+    from tests.evaluation.generated import build
+
+    return build(tmp_path_factory.mktemp("eval_generated"))
