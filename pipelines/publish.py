@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.settings import share_with_group
+from pipelines.sql import literal
 
 # Column names that hold (or are derived 1:1 from) identifiers in the restricted store. A column
 # whose name contains any of these may not be published (pseudonymous keys are *_key columns).
@@ -54,6 +55,7 @@ MIN_IDENTIFIER_LENGTH = 4
 MIN_NUMERIC_IDENTIFIER_LENGTH = 6
 # How a published text value is split into words before comparing (ids keep - / . ' inside them).
 _WORD_SPLIT = r"[\s,;:()\[\]{}<>=|\"`!?*]+"
+_WORD_EDGES = ".-/"  # also compared without these at a word's ends ("... K1234567.")
 
 
 class IdentifierLeakError(RuntimeError):
@@ -82,7 +84,7 @@ def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
     values shorter than MIN_IDENTIFIER_LENGTH, all-digit values shorter than
     MIN_NUMERIC_IDENTIFIER_LENGTH (a provider's client `2014` is also a year), and values that the
     raw tables also hold in a column that is not an identifier (a surname `White` is also a `race`
-    code). One deduplicated set, then one semi-join per published column."""
+    code). One deduplicated set, and one semi-join with every published text value and word."""
     from pipelines.ingestion.spec import TABLE_SPECS
 
     sources, ordinary = [], []
@@ -94,7 +96,7 @@ def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
             forms = [f"CAST({col} AS VARCHAR)"]
             if types.get(column) == "date":
                 forms += [f"strftime({col}, '%m/%d/%Y')", f"strftime({col}, '%Y%m%d')"]
-            sources += [f"SELECT lower(trim({f})) AS v FROM {table}" for f in forms]
+            sources += [f"SELECT lower(trim({f})) AS v FROM (SELECT DISTINCT {col} FROM {table})" for f in forms]
         ordinary += [f"SELECT lower(trim({_quote(c)})) AS v FROM {table}" for c, kind in spec.columns
                      if kind == "text" and c not in spec.identifier_columns]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE identifier_values AS
@@ -105,14 +107,20 @@ def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
     columns = con.execute(
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = ? "
         "AND data_type = 'VARCHAR' ORDER BY table_name, ordinal_position", [published]).fetchall()
-    for table, column in columns:
+    texts = " UNION ALL ".join(
+        f"SELECT DISTINCT {literal(table)} AS table_name, {literal(column)} AS column_name, "
+        f"lower(trim({_quote(column)})) AS t FROM {published}.main.{_quote(table)} WHERE {_quote(column)} IS NOT NULL"
+        for table, column in columns)
+    if texts:
         con.execute(f"""
             INSERT INTO temp.identifier_hits
-            WITH text AS (SELECT DISTINCT lower(trim({_quote(column)})) AS t
-                          FROM {published}.main.{_quote(table)} WHERE {_quote(column)} IS NOT NULL),
-                 candidates AS (SELECT t AS v FROM text
-                                UNION SELECT unnest(regexp_split_to_array(t, '{_WORD_SPLIT}')) FROM text)
-            SELECT ?, ?, v FROM candidates SEMI JOIN temp.identifier_values USING (v)""", [table, column])
+            WITH text AS ({texts}),
+                 words AS (SELECT table_name, column_name, unnest(regexp_split_to_array(t, '{_WORD_SPLIT}')) AS w
+                           FROM text),
+                 candidates AS (SELECT table_name, column_name, t AS v FROM text
+                                UNION SELECT table_name, column_name, w FROM words
+                                UNION SELECT table_name, column_name, trim(w, '{_WORD_EDGES}') FROM words)
+            SELECT table_name, column_name, v FROM candidates SEMI JOIN temp.identifier_values USING (v)""")
     if con.execute("SELECT count(*) FROM temp.identifier_hits").fetchone()[0] and ordinary:
         con.execute(f"""DELETE FROM temp.identifier_hits WHERE v IN (
             SELECT v FROM ({' UNION ALL '.join(ordinary)}) WHERE v IN (SELECT v FROM temp.identifier_hits))""")
