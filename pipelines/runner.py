@@ -154,5 +154,6 @@ def snapshot(settings: Settings, quarter: str, *, build: bool = True, revision_r
             selection = selection | MODELS
     materialize(settings, selection, instance=instance, partition_key=quarter, log_level=log_level,
                 ops={"funder_snapshot": {"revision_reason": revision_reason or ""}}, trigger="htic snapshot")
-    share_with_group(settings.snapshots_dir)  # what funders and evaluators read (README, "Privacy")
+    if settings.snapshots_dir.exists():
+        share_with_group(settings.snapshots_dir)  # what funders and evaluators read (README, "Privacy")
     return latest_folder(settings.snapshots_dir, quarter)

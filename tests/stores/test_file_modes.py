@@ -48,3 +48,35 @@ def test_umask_000_runs_leave_nothing_open(concurrent_runs):
 def test_umask_022_runs_leave_nothing_open(killed_then_rerun):
     assert killed_then_rerun["rerun"].returncode == 0
     assert_private_by_default(killed_then_rerun["warehouse"])
+
+
+def test_an_existing_loose_warehouse_is_tightened(tmp_path):
+    from pipelines.settings import get_settings
+
+    os.umask(0o022)
+    settings = get_settings(tmp_path / "wh")
+    for d in settings.private_dirs:
+        d.mkdir(parents=True, exist_ok=True)
+        os.chmod(d, 0o755)
+    settings.restricted_db.write_bytes(b"")
+    os.chmod(settings.restricted_db, 0o644)
+    settings.ensure_dirs()
+    found = modes(settings.warehouse)
+    assert {k: oct(v) for k, v in found.items() if k != "."} == {
+        **{str(d.relative_to(settings.warehouse)): oct(0o700) for d in settings.private_dirs},
+        "restricted/restricted.duckdb": oct(0o600)}
+
+
+def test_published_snapshots_are_opened_to_the_group_only(tmp_path):
+    from pipelines.settings import keep_private, share_with_group
+
+    keep_private()
+    quarter = tmp_path / "snapshots" / "2026Q3"
+    (quarter / "charts").mkdir(parents=True)
+    (quarter / "metrics.csv").write_text("x\n")
+    (quarter / "charts" / "g1.png").write_bytes(b"png")
+    assert stat.S_IMODE(os.stat(quarter / "metrics.csv").st_mode) == 0o600  # private until shared
+    share_with_group(tmp_path / "snapshots")
+    assert {k: oct(v) for k, v in modes(tmp_path / "snapshots").items()} == {
+        ".": oct(0o750), "2026Q3": oct(0o750), "2026Q3/charts": oct(0o750),
+        "2026Q3/metrics.csv": oct(0o640), "2026Q3/charts/g1.png": oct(0o640)}
