@@ -96,12 +96,14 @@ def live(pid: int) -> bool:
 
 
 def dbt_processes(token: str) -> list[int]:
+    """The `dbt build` processes carrying the run token (not `dbt parse`, which holds no lock)."""
     from pipelines.ingestion.warehouse import processes_with_token
 
     pids = []
     for pid in processes_with_token(token):
         try:
-            if b"dbt" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if any(a.endswith(b"/dbt") for a in argv) and b"build" in argv:
                 pids.append(pid)
         except OSError:
             continue

@@ -34,6 +34,7 @@ def test_the_run_after_a_kill_stops_its_dbt_child_and_cleans_up(killed_then_reru
     assert not any(t in rerun.stdout + rerun.stderr for t in LOCK_TRACES), rerun.stderr[-3000:]
     assert not any(live(p) for p in k["dbt"])  # no child of the killed run outlives the next run's start
     notice = [line for line in rerun.stderr.splitlines() if f"(pid {k['victim_pid']}) was killed" in line]
+    print("dbt children of the killed run:", k["dbt"], "alive after the kill:", k["alive_after_kill"], notice)
     assert len(notice) == 1
     if k["alive_after_kill"]:  # the dbt child was still running when the next run started: it was stopped
         assert "stopped" in notice[0]
