@@ -32,12 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.settings import quiet_telemetry
+    from pipelines.settings import SecretError, keep_private, quiet_telemetry
 
     quiet_telemetry()
+    keep_private()  # everything htic writes is owner-only unless shared on purpose (settings.py)
     args = build_parser().parse_args(argv)
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
+    except SecretError as exc:  # before anything was written: one line, no traceback
+        print(f"htic {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"htic {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
         sys.stderr.close()
         return 0

@@ -20,8 +20,9 @@ def add_arguments(parser):
 def run(args) -> int:
     from htic_synth import DEFAULT_SEED, generate  # the demo (not the pipeline) knows the world is synthetic
     from pipelines.run import print_summary, run_pipeline
-    from pipelines.settings import get_settings
+    from pipelines.settings import get_settings, pseudonym_secret
 
+    pseudonym_secret(create=True)  # the demo's own key when none is configured (says so when it makes one)
     settings = get_settings(args.warehouse)
     settings.ensure_dirs()
     truth = settings.warehouse / "truth"

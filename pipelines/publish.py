@@ -8,7 +8,15 @@ The only writer of `analytics.duckdb` (docs/architecture.md, "Analytics warehous
 2. before anything is written, and again on the finished file, every column name is checked
    against the identifier names of the restricted store (names, dob, nysid, dockets, ids, free
    text; BOOLEAN flags such as `has_nysid` excepted): publishing fails loudly rather than leak one;
-3. `os.replace` puts the new file in place atomically. An evaluator holding a read-only
+3. on the finished file, the VALUES of every VARCHAR column are scanned against the restricted
+   store's identifiers (`identifier_value_scan`): the values of every raw table's identifier
+   columns (names, dates of birth as text, nysid, docket and source ids, referral partners), each
+   value whole and split into words, case-insensitively; values shorter than
+   MIN_IDENTIFIER_LENGTH characters are not compared (they would match ordinary words). A hit
+   refuses the publish; the message names the table and column, never the value;
+4. the new file is made readable by the owner's group (0640: evaluators), and leftovers of an
+   earlier, killed publish (`analytics.duckdb.tmp-*`) are removed first;
+5. `os.replace` puts the new file in place atomically. An evaluator holding a read-only
    connection on the old file keeps reading the old file (POSIX keeps its inode alive); new
    connections see the new one.
 """
@@ -19,6 +27,9 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipelines.settings import share_with_group
+from pipelines.sql import literal
 
 # Column names that hold (or are derived 1:1 from) identifiers in the restricted store. A column
 # whose name contains any of these may not be published (pseudonymous keys are *_key columns).
@@ -36,6 +47,15 @@ FORBIDDEN_COLUMN_PATTERNS: tuple[str, ...] = (
 _FORBIDDEN_RE = re.compile("|".join(re.escape(p) for p in FORBIDDEN_COLUMN_PATTERNS), re.IGNORECASE)
 
 LEDGER_TABLES: tuple[str, ...] = ("deliveries", "delivery_files")
+
+# Identifier values shorter than this are not looked for in published text: a 3-letter surname
+# ("Li", "Ng", "Cox") also spells ordinary words and codes. Dates of birth (10 characters as text),
+# nysids, docket and source ids, and most names are longer.
+MIN_IDENTIFIER_LENGTH = 4
+MIN_NUMERIC_IDENTIFIER_LENGTH = 6
+# How a published text value is split into words before comparing (ids keep - / . ' inside them).
+_WORD_SPLIT = r"[\s,;:()\[\]{}<>=|\"`!?*]+"
+_WORD_EDGES = ".-/"  # also compared without these at a word's ends ("... K1234567.")
 
 
 class IdentifierLeakError(RuntimeError):
@@ -55,6 +75,69 @@ def forbidden_columns(columns: list[tuple[str, str, str]]) -> list[str]:
     return sorted(f"{t}.{c}" for t, c, ty in columns if _FORBIDDEN_RE.search(c) and ty.upper() != "BOOLEAN")
 
 
+def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
+    """`["table.column", ...]` of the published catalog's VARCHAR columns where a value, or a word of
+    one, equals (case-insensitively) an identifier value of the restricted catalog's raw tables.
+
+    The identifiers: every `identifier_columns` column of the raw tables (pipelines.ingestion.spec),
+    as text; DATE columns also as MM/DD/YYYY and YYYYMMDD (how the sources write them). Not compared:
+    values shorter than MIN_IDENTIFIER_LENGTH, all-digit values shorter than
+    MIN_NUMERIC_IDENTIFIER_LENGTH (a provider's client `2014` is also a year), and values that the
+    raw tables also hold in a column that is not an identifier (a surname `White` is also a `race`
+    code). One deduplicated set, and one semi-join with every published text value and word."""
+    from pipelines.ingestion.spec import TABLE_SPECS
+
+    sources, ordinary = [], []
+    for spec in TABLE_SPECS.values():
+        types = dict(spec.columns)
+        table = f"{restricted}.raw.{_quote(spec.table)}"
+        for column in spec.identifier_columns:
+            col = _quote(column)
+            forms = [f"CAST({col} AS VARCHAR)"]
+            if types.get(column) == "date":
+                forms += [f"strftime({col}, '%m/%d/%Y')", f"strftime({col}, '%Y%m%d')"]
+            sources += [f"SELECT lower(trim({f})) AS v FROM (SELECT DISTINCT {col} FROM {table})" for f in forms]
+        ordinary += [f"SELECT lower(trim({_quote(c)})) AS v FROM {table}" for c, kind in spec.columns
+                     if kind == "text" and c not in spec.identifier_columns]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE identifier_values AS
+        SELECT DISTINCT v FROM ({' UNION ALL '.join(sources)})
+        WHERE length(v) >= {MIN_IDENTIFIER_LENGTH}
+          AND NOT (regexp_full_match(v, '[0-9]+') AND length(v) < {MIN_NUMERIC_IDENTIFIER_LENGTH})""")
+    con.execute("CREATE OR REPLACE TEMP TABLE identifier_hits (table_name VARCHAR, column_name VARCHAR, v VARCHAR)")
+    columns = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = ? "
+        "AND data_type = 'VARCHAR' ORDER BY table_name, ordinal_position", [published]).fetchall()
+    texts = " UNION ALL ".join(
+        f"SELECT DISTINCT {literal(table)} AS table_name, {literal(column)} AS column_name, "
+        f"lower(trim({_quote(column)})) AS t FROM {published}.main.{_quote(table)} WHERE {_quote(column)} IS NOT NULL"
+        for table, column in columns)
+    if texts:
+        con.execute(f"""
+            INSERT INTO temp.identifier_hits
+            WITH text AS ({texts}),
+                 words AS (SELECT table_name, column_name, unnest(regexp_split_to_array(t, '{_WORD_SPLIT}')) AS w
+                           FROM text),
+                 candidates AS (SELECT table_name, column_name, t AS v FROM text
+                                UNION SELECT table_name, column_name, w FROM words
+                                UNION SELECT table_name, column_name, trim(w, '{_WORD_EDGES}') FROM words)
+            SELECT table_name, column_name, v FROM candidates SEMI JOIN temp.identifier_values USING (v)""")
+    if con.execute("SELECT count(*) FROM temp.identifier_hits").fetchone()[0] and ordinary:
+        con.execute(f"""DELETE FROM temp.identifier_hits WHERE v IN (
+            SELECT v FROM ({' UNION ALL '.join(ordinary)}) WHERE v IN (SELECT v FROM temp.identifier_hits))""")
+    hits = [f"{t}.{c}" for t, c in con.execute(
+        "SELECT DISTINCT table_name, column_name FROM temp.identifier_hits ORDER BY 1, 2").fetchall()]
+    con.execute("DROP TABLE temp.identifier_values")
+    con.execute("DROP TABLE temp.identifier_hits")
+    return hits
+
+
+def remove_leftovers(dst: Path) -> None:
+    """Temporary files of an earlier publish that was killed (`<name>.tmp-<pid>` and its WAL).
+    Called by the one writer (under the store lock), so none of them is in use."""
+    for leftover in dst.parent.glob(f"{dst.name}.tmp-*"):
+        leftover.unlink(missing_ok=True)
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -68,9 +151,8 @@ def publish_analytics(settings) -> Path:
     if not src.exists():
         raise FileNotFoundError(f"restricted store not found: {src}")
     dst.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(dst)
     tmp = dst.with_name(f"{dst.name}.tmp-{os.getpid()}")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
 
     # An in-memory session attaching both files: the output's catalog is `publish_out`, and with
     # `USE restricted` the view definitions of the restricted store resolve as they do there.
@@ -117,6 +199,11 @@ def publish_analytics(settings) -> Path:
         leaks = forbidden_columns(final_cols)
         if leaks:
             raise IdentifierLeakError(f"refusing to publish identifier-like columns: {', '.join(leaks)}")
+        # 4) ... and the values in it
+        leaks = identifier_value_scan(con, "restricted", "publish_out")
+        if leaks:
+            raise IdentifierLeakError("refusing to publish: values of the restricted store's identifiers "
+                                      f"found in {', '.join(leaks)}")
         con.execute("USE memory")
         con.execute("DETACH restricted")
         con.execute("CHECKPOINT publish_out")
@@ -127,6 +214,7 @@ def publish_analytics(settings) -> Path:
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         raise
     con.close()
+    share_with_group(tmp)
     os.replace(tmp, dst)
     return dst
 

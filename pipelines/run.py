@@ -17,6 +17,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ingest-only", action="store_true", help="stop after loading the raw tables")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
+    parser.add_argument("--create-secret", action="store_true",
+                        help="generate the pseudonymisation secret in .secrets/pseudonym.key if no secret is "
+                             "configured ($HTIC_PSEUDONYM_SECRET, $HTIC_SECRET_FILE) and the file does not exist")
 
 
 def run_pipeline(settings, as_of=None, *, quiet: bool = False) -> dict:
@@ -110,8 +113,10 @@ def run(args) -> int:
     from datetime import date
 
     from pipelines import runner
-    from pipelines.settings import get_settings
+    from pipelines.settings import get_settings, pseudonym_secret
 
+    if not args.ingest_only or args.create_secret:
+        pseudonym_secret(create=args.create_secret)  # SecretError before anything is written
     settings = get_settings(warehouse=args.warehouse, landing=args.landing)
     try:
         if args.ingest_only:

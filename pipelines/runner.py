@@ -9,12 +9,19 @@ and `htic demo` start (the same graph the UI shows, pipelines/defs).
 
 No asset imports this module: the assets depend on each other, and the as-of date reaches the dbt
 asset as run config or from the run's quarter partition.
+
+Every run holds the warehouse's run lock from start to end (pipelines.ingestion.warehouse.run_lock):
+a second run waits for the first, saying so in one line, and a run after a killed one first stops
+the killed run's leftover processes and removes its half-written analytics file. Files are created
+owner-only (settings.keep_private). A build needs the pseudonymisation secret: it is checked before
+the run starts, so a missing or short one stops the run before anything is written.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -25,7 +32,9 @@ from pipelines.defs import definitions
 from pipelines.defs.dbt import DBT_ASSETS_NAME, PUBLISH_ASSET_KEY
 from pipelines.ingestion.assets import raw_tables
 from pipelines.ingestion.sensors import pending_from_export, record_alert
-from pipelines.settings import Settings
+from pipelines.ingestion.warehouse import exclusive_lock, run_lock
+from pipelines.publish import remove_leftovers
+from pipelines.settings import Settings, keep_private, pseudonym_secret, share_with_group
 from pipelines.snapshot.assets import SNAPSHOT_KEY
 
 RAW = dg.AssetSelection.assets(raw_tables)
@@ -52,15 +61,19 @@ def instance_for(settings: Settings) -> dg.DagsterInstance:
 def materialize(settings: Settings, selection: dg.AssetSelection, *, instance: dg.DagsterInstance | None = None,
                 ops: dict | None = None, partition_key: str | None = None, log_level: str = "INFO",
                 trigger: str) -> dg.ExecuteInProcessResult:
-    """One in-process run of `selection` of the graph; raises RunFailed (IngestionFailed when the
-    ingestion step failed) after recording an alert."""
-    defs = definitions(settings)
-    result = dg.materialize(
-        list(defs.assets), selection=selection, instance=instance or instance_for(settings),
-        resources=defs.resources, partition_key=partition_key, raise_on_error=False,
-        run_config={"ops": {op: {"config": cfg} for op, cfg in (ops or {}).items()},
-                    "loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags={"htic/trigger": trigger})
+    """One in-process run of `selection` of the graph, holding the run lock; raises RunFailed
+    (IngestionFailed when the ingestion step failed) after recording an alert."""
+    keep_private()
+    with run_lock(settings, say):
+        with exclusive_lock(settings.store_lock, say):
+            remove_leftovers(settings.analytics_db)
+        defs = definitions(settings)
+        result = dg.materialize(
+            list(defs.assets), selection=selection, instance=instance or instance_for(settings),
+            resources=defs.resources, partition_key=partition_key, raise_on_error=False,
+            run_config={"ops": {op: {"config": cfg} for op, cfg in (ops or {}).items()},
+                        "loggers": {"console": {"config": {"log_level": log_level}}}},
+            tags={"htic/trigger": trigger})
     if not result.success:
         failed = {e.step_key for e in result.all_events if e.is_step_failure}
         message = failure_message(result)
@@ -69,6 +82,11 @@ def materialize(settings: Settings, selection: dg.AssetSelection, *, instance: d
         error = IngestionFailed if "raw_tables" in failed else RunFailed
         raise error(f"run {result.run_id} ({trigger}) failed: {message}")
     return result
+
+
+def say(message: str) -> None:
+    """A line for the person at the terminal (stderr: stdout may carry --json output)."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
@@ -100,6 +118,7 @@ def build(settings: Settings, as_of: date | None = None, *, ingest: bool = True,
           instance: dg.DagsterInstance | None = None, log_level: str = "INFO") -> dg.ExecuteInProcessResult:
     """Ingestion (unless ingest=False), every dbt model as of A and the analytics warehouse, in one
     run. Without A, the dbt asset takes the last quarter end the deliveries cover (pipelines.dates)."""
+    pseudonym_secret()  # SecretError now, before ingestion commits anything
     ops = {DBT_ASSETS_NAME: {"as_of": as_of.isoformat()}} if as_of else {}
     return materialize(settings, (RAW | MODELS) if ingest else MODELS, instance=instance, ops=ops,
                        log_level=log_level, trigger="htic run")
@@ -131,7 +150,10 @@ def snapshot(settings: Settings, quarter: str, *, build: bool = True, revision_r
     if build:
         selection = selection | RAW
         if needs_build(settings, dates.quarter_end(quarter)):
+            pseudonym_secret()  # SecretError now, before ingestion commits anything
             selection = selection | MODELS
     materialize(settings, selection, instance=instance, partition_key=quarter, log_level=log_level,
                 ops={"funder_snapshot": {"revision_reason": revision_reason or ""}}, trigger="htic snapshot")
+    if settings.snapshots_dir.exists():
+        share_with_group(settings.snapshots_dir)  # what funders and evaluators read (README, "Privacy")
     return latest_folder(settings.snapshots_dir, quarter)

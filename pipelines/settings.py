@@ -16,12 +16,20 @@ Environment variables (all optional):
   HTIC_ALERT_WEBHOOK         URL that run-failure alerts are POSTed to (default: none)
   HTIC_PSEUDONYM_SECRET      the pseudonymisation secret itself (read by `pseudonym_secret()` only)
   HTIC_SECRET_FILE           a file holding that secret (default: <repo>/.secrets/pseudonym.key)
+
+File modes (README, "Privacy"): every process of the pipeline runs with umask 0o077
+(`keep_private()`, called by the `htic` command, the code location and the runner), and the folders
+that hold identifiers or run records are made 0700 whatever the umask was (`ensure_dirs`). Only
+what evaluators and funders read is opened to the owner's group (`share_with_group`): the
+warehouse folder itself (0750, so they can reach those files), analytics.duckdb (0640) and the
+published snapshots (folders 0750, files 0640).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,17 +121,81 @@ class Settings:
         """as-of date -> fingerprint of the deliveries the published metrics as of it were built from."""
         return self.warehouse / "analytics_builds.json"
 
+    @property
+    def runs_dir(self) -> Path:
+        """One JSON summary per ingestion run (no identifiers, but private like the ledger)."""
+        return self.warehouse / "runs"
+
+    @property
+    def alerts_log(self) -> Path:
+        return self.warehouse / "alerts.jsonl"
+
+    @property
+    def run_lock(self) -> Path:
+        """Held by a whole `htic run`/`htic snapshot` (pipelines.runner); records its owner."""
+        return self.restricted_dir / ".run.lock"
+
+    @property
+    def store_lock(self) -> Path:
+        """Held by each step that opens the restricted store read-write: ingestion, dbt, publish."""
+        return self.restricted_dir / ".ingest.lock"
+
+    @property
+    def private_dirs(self) -> tuple[Path, ...]:
+        """Folders created owner-only (0700): identifiers, run records, logs."""
+        return (self.restricted_dir, self.archive_dir, self.quarantine_dir, self.runs_dir, self.dbt_dir,
+                self.dagster_home)
+
     def ensure_dirs(self) -> None:
-        for d in (self.warehouse, self.restricted_dir, self.archive_dir, self.quarantine_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        """The warehouse (0750 when created here: evaluators of the owner's group reach the analytics
+        file and snapshots) and its private folders (0700, also when they existed with looser modes),
+        whatever the umask; an existing restricted store and its WAL are made 0600."""
+        if not self.warehouse.exists():
+            self.warehouse.mkdir(parents=True)
+            os.chmod(self.warehouse, GROUP_DIR_MODE)
+        for d in self.private_dirs:
+            make_private_dir(d)
+        for f in (self.restricted_db, self.restricted_db.with_name(self.restricted_db.name + ".wal")):
+            if f.exists():
+                os.chmod(f, PRIVATE_FILE_MODE)
 
     def ensure_dagster_home(self) -> Path:
+        self.ensure_dirs()
         home = self.dagster_home
-        home.mkdir(parents=True, exist_ok=True)
         cfg = home / "dagster.yaml"
         if not cfg.exists() or cfg.read_text() != DAGSTER_YAML:
             cfg.write_text(DAGSTER_YAML)
         return home
+
+
+PRIVATE_UMASK = 0o077
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+GROUP_DIR_MODE = 0o750
+GROUP_FILE_MODE = 0o640
+
+
+def keep_private() -> None:
+    """Files and folders this process creates from now on are owner-only (umask 0o077)."""
+    os.umask(PRIVATE_UMASK)
+
+
+def make_private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR_MODE)
+
+
+def share_with_group(path: Path) -> None:
+    """A file 0640, or a folder tree 0750/0640: what evaluators (the owner's group) may read."""
+    if path.is_dir():
+        os.chmod(path, GROUP_DIR_MODE)
+        for root, dirs, files in os.walk(path):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), GROUP_DIR_MODE)
+            for f in files:
+                os.chmod(os.path.join(root, f), GROUP_FILE_MODE)
+    else:
+        os.chmod(path, GROUP_FILE_MODE)
 
 
 def get_settings(warehouse: str | os.PathLike | None = None, landing: str | os.PathLike | None = None) -> Settings:
@@ -142,36 +214,63 @@ def get_settings(warehouse: str | os.PathLike | None = None, landing: str | os.P
     )
 
 
-def pseudonym_secret() -> str:
+DEFAULT_SECRET_FILE = REPO_ROOT / ".secrets" / "pseudonym.key"
+MIN_SECRET_LENGTH = 16
+
+
+class SecretError(ValueError):
+    """The pseudonymisation secret is missing, unreadable or too short (the message is one line)."""
+
+
+def pseudonym_secret(*, create: bool = False) -> str:
     """The key of the keyed hash behind every pseudonymous key in the analytics warehouse.
 
-    Order: $HTIC_PSEUDONYM_SECRET, then the file $HTIC_SECRET_FILE, then <repo>/.secrets/pseudonym.key,
-    which is generated on first use for the demo (git-ignored, outside the warehouse). For real use,
-    provision the secret from your secret manager into one of the first two and keep it stable:
-    changing it changes every pseudonymous key.
+    * `$HTIC_PSEUDONYM_SECRET` set: that value (at least MIN_SECRET_LENGTH characters);
+    * else `$HTIC_SECRET_FILE` set: that file, which must exist, be readable and hold a long enough
+      secret — never replaced by a generated one;
+    * else `<repo>/.secrets/pseudonym.key` (git-ignored, outside the warehouse): read when it
+      exists; generated only with `create=True` (the demo, `htic run --create-secret`).
+    Anything else raises SecretError before the caller writes anything. For real use, provision the
+    secret from your secret manager into one of the variables and keep it stable: changing it
+    changes every pseudonymous key.
     """
-    env = os.environ.get("HTIC_PSEUDONYM_SECRET")
-    if env:
-        return _strong(env.strip(), "$HTIC_PSEUDONYM_SECRET")
-    path = Path(os.environ.get("HTIC_SECRET_FILE") or REPO_ROOT / ".secrets" / "pseudonym.key")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-    return _strong(path.read_text().strip(), str(path))
+    if "HTIC_PSEUDONYM_SECRET" in os.environ:
+        return _strong(os.environ["HTIC_PSEUDONYM_SECRET"].strip(), "$HTIC_PSEUDONYM_SECRET")
+    named = os.environ.get("HTIC_SECRET_FILE")
+    path = Path(named) if named else DEFAULT_SECRET_FILE
+    where = f"$HTIC_SECRET_FILE ({path})" if named else str(path)
+    if not named and create and not path.exists():
+        create_secret_file(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        hint = "" if named else ("; set $HTIC_PSEUDONYM_SECRET or $HTIC_SECRET_FILE, or create one with "
+                                 "`htic run --create-secret`")
+        raise SecretError(f"the pseudonymisation secret file {where} does not exist{hint}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SecretError(f"the pseudonymisation secret file {where} cannot be read "
+                          f"({type(exc).__name__}: {getattr(exc, 'strerror', None) or 'not text'})") from None
+    return _strong(text.strip(), where)
 
 
-MIN_SECRET_LENGTH = 16
+def create_secret_file(path: Path = DEFAULT_SECRET_FILE) -> Path:
+    """A new random secret in `path` (0600, its folder 0700); fails if the file exists."""
+    make_private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+    print(f"generated a new pseudonymisation secret in {path} (keep it: changing it changes every "
+          "pseudonymous key)", file=sys.stderr, flush=True)
+    return path
 
 
 def _strong(secret: str, where: str) -> str:
     """A short key is guessable, and dbt masks the secret's text wherever it appears in its own
     output, so a short one (say `x`) would also mangle model names in dbt's logs."""
     if len(secret) < MIN_SECRET_LENGTH:
-        raise ValueError(f"the pseudonymisation secret from {where} is shorter than {MIN_SECRET_LENGTH} "
-                         "characters; use a long random value (e.g. `python -c 'import secrets; "
-                         "print(secrets.token_hex(32))'`)")
+        raise SecretError(f"the pseudonymisation secret from {where} is shorter than {MIN_SECRET_LENGTH} "
+                          "characters; use a long random value (e.g. `python -c 'import secrets; "
+                          "print(secrets.token_hex(32))'`)")
     return secret
 
 

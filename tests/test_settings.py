@@ -8,14 +8,41 @@ import pytest
 from pipelines import settings as st
 
 
-def test_secret_file_is_generated_once_private_and_stable(tmp_path, monkeypatch):
+def test_the_default_secret_file_is_generated_only_on_request_private_and_stable(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("HTIC_PSEUDONYM_SECRET", raising=False)
+    monkeypatch.delenv("HTIC_SECRET_FILE", raising=False)
     key = tmp_path / "keys" / "pseudonym.key"
-    monkeypatch.setenv("HTIC_SECRET_FILE", str(key))
-    first = st.pseudonym_secret()
-    assert key.exists() and stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    monkeypatch.setattr(st, "DEFAULT_SECRET_FILE", key)
+    with pytest.raises(st.SecretError, match="does not exist"):
+        st.pseudonym_secret()  # not asked for: nothing generated
+    assert not key.exists()
+    first = st.pseudonym_secret(create=True)
+    assert "generated a new pseudonymisation secret" in capsys.readouterr().err
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600 and stat.S_IMODE(os.stat(key.parent).st_mode) == 0o700
     assert len(first) == 64 and int(first, 16) >= 0
-    assert st.pseudonym_secret() == first  # stable across calls (and runs)
+    assert st.pseudonym_secret() == first == st.pseudonym_secret(create=True)  # stable across calls (and runs)
+    assert "generated" not in capsys.readouterr().err
+
+
+def test_a_named_secret_file_is_never_generated(tmp_path, monkeypatch):
+    monkeypatch.delenv("HTIC_PSEUDONYM_SECRET", raising=False)
+    monkeypatch.setattr(st, "DEFAULT_SECRET_FILE", tmp_path / "default.key")
+    missing = tmp_path / "missing.key"
+    monkeypatch.setenv("HTIC_SECRET_FILE", str(missing))
+    for create in (False, True):
+        with pytest.raises(st.SecretError, match="does not exist"):
+            st.pseudonym_secret(create=create)
+    assert not missing.exists() and not (tmp_path / "default.key").exists()
+    monkeypatch.setenv("HTIC_SECRET_FILE", str(tmp_path))  # a folder: cannot be read as a file
+    with pytest.raises(st.SecretError, match="cannot be read"):
+        st.pseudonym_secret()
+    short = tmp_path / "short.key"
+    short.write_text("too-short\n")
+    monkeypatch.setenv("HTIC_SECRET_FILE", str(short))
+    with pytest.raises(st.SecretError, match="shorter than 16"):
+        st.pseudonym_secret()
+    short.write_text("a-long-enough-secret-value\n")
+    assert st.pseudonym_secret() == "a-long-enough-secret-value"
 
 
 def test_environment_secret_wins_and_short_ones_are_refused(tmp_path, monkeypatch):
@@ -23,9 +50,11 @@ def test_environment_secret_wins_and_short_ones_are_refused(tmp_path, monkeypatc
     monkeypatch.setenv("HTIC_PSEUDONYM_SECRET", "a-long-enough-secret-value")
     assert st.pseudonym_secret() == "a-long-enough-secret-value"
     assert not (tmp_path / "unused.key").exists()
-    monkeypatch.setenv("HTIC_PSEUDONYM_SECRET", "x")
-    with pytest.raises(ValueError, match="shorter than 16"):
-        st.pseudonym_secret()
+    for short in ("x", ""):
+        monkeypatch.setenv("HTIC_PSEUDONYM_SECRET", short)
+        with pytest.raises(st.SecretError, match="shorter than 16"):
+            st.pseudonym_secret(create=True)
+    assert not (tmp_path / "unused.key").exists()
 
 
 def test_settings_paths_follow_the_warehouse(tmp_path, monkeypatch):

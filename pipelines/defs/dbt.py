@@ -41,6 +41,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from pipelines import builds, dates
 from pipelines.defs.resources import HticSettings
 from pipelines.evaluation.assets import EFFECTS_ASSET_KEY
+from pipelines.ingestion.warehouse import exclusive_lock
 from pipelines.settings import DBT_PROJECT_DIR, Settings, pseudonym_secret
 
 DBT_ASSETS_NAME = "htic_dbt_models"
@@ -213,7 +214,8 @@ def build_assets(project: DbtProject) -> tuple[dg.AssetsDefinition, dg.AssetsDef
         builds.forget_build(settings)  # until this build succeeds, schema `analytics` holds no known build
         context.log.info(f"dbt build as of {as_of} (deliveries with as-of <= {dates.cutoff(as_of)}) "
                          "in the restricted store")
-        with dbt_env(settings):
+        # the store lock: no other writer (an ingestion or build started elsewhere) while dbt has the file
+        with exclusive_lock(settings.store_lock, context.log.info), dbt_env(settings):
             yield from dbt.cli(dbt_build_args(as_of), context=context,
                                target_path=build_target_dir(settings, context.run_id)).stream()
         builds.note_build(settings, as_of, fingerprint)
@@ -230,7 +232,8 @@ def build_assets(project: DbtProject) -> tuple[dg.AssetsDefinition, dg.AssetsDef
         from pipelines.publish import describe_published, publish_analytics
 
         settings = htic.get()
-        path = publish_analytics(settings)
+        with exclusive_lock(settings.store_lock, context.log.info):
+            path = publish_analytics(settings)
         as_of = builds.record_published(settings)
         tables = describe_published(path)
         return dg.MaterializeResult(

@@ -46,8 +46,8 @@ def folder_key(pkey: str) -> str:
 
 
 def _write_summary(settings, run_id: str, summary: dict) -> None:
-    d = settings.warehouse / "runs"
-    d.mkdir(parents=True, exist_ok=True)
+    d = settings.runs_dir
+    settings.ensure_dirs()  # runs/ is owner-only (settings.py)
     fd, tmp = tempfile.mkstemp(dir=d, prefix=".summary-")
     with os.fdopen(fd, "w") as fh:
         json.dump(dict(summary, run_id=run_id), fh, indent=1, default=str)

@@ -7,6 +7,9 @@ ledger (ledger.parquet), so the UI never holds a lock on the restricted store.
 
 import hashlib
 import json
+import os
+import sys
+import urllib.error
 import urllib.request
 from datetime import date, datetime, timezone
 
@@ -51,15 +54,22 @@ def new_deliveries_sensor(context: dg.SensorEvaluationContext, htic: HticSetting
 
 
 def record_alert(settings, payload: dict) -> None:
-    """Append the alert to <warehouse>/alerts.jsonl and POST it to settings.alert_webhook, if one is set."""
+    """Append the alert to <warehouse>/alerts.jsonl (0600) and POST it to settings.alert_webhook, if
+    one is set; a webhook that cannot be reached is reported in one line on stderr (the alert is
+    in alerts.jsonl either way)."""
     webhook = settings.alert_webhook
     settings.warehouse.mkdir(parents=True, exist_ok=True)
-    with open(settings.warehouse / "alerts.jsonl", "a", encoding="utf-8") as fh:
+    fd = os.open(settings.alerts_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(payload, default=str) + "\n")
     if webhook:
         req = urllib.request.Request(webhook, data=json.dumps(payload, default=str).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
-        urllib.request.urlopen(req, timeout=10).close()
+        try:
+            urllib.request.urlopen(req, timeout=10).close()
+        except (urllib.error.URLError, OSError) as exc:
+            print(f"alert webhook not reached ({type(exc).__name__}); the alert is in {settings.alerts_log}",
+                  file=sys.stderr, flush=True)
 
 
 @dg.run_failure_sensor(name="run_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING,
