@@ -142,7 +142,8 @@ def test_pdf_has_the_expected_pages(published):
     text = "\n".join(pages)
     for m in {r["metric_id"] for r in rows_of(folder)}:
         assert metric(m).title.split(",")[0] in text
-    assert "* suppressed: a count it would reveal is between 1 and 10" in text  # the footnote
+    assert "* suppressed: to protect the people counted" in text  # the footnote: the policy in general words
+    assert "complementary" not in text and "primary" not in text  # never which rule hid a figure
     # the charts are in it: one image per chart of the HTML report
     from pypdf import PdfReader
 
