@@ -10,7 +10,7 @@ and `htic demo` start (the same graph the UI shows, pipelines/defs).
 No asset imports this module: the assets depend on each other, and the as-of date reaches the dbt
 asset as run config or from the run's quarter partition.
 
-Every run holds the warehouse's run lock from start to end (pipelines.ingestion.warehouse.run_lock):
+Every run holds the warehouse's run lock from start to end (pipelines.runlock.run_lock):
 a second run waits for the first, saying so in one line, and a run after a killed one first stops
 the killed run's leftover processes and removes its half-written analytics file. Files are created
 owner-only (settings.keep_private). A build needs the pseudonymisation secret: it is checked before
@@ -32,7 +32,8 @@ from pipelines.defs import definitions
 from pipelines.defs.dbt import DBT_ASSETS_NAME, PUBLISH_ASSET_KEY
 from pipelines.ingestion.assets import raw_tables
 from pipelines.ingestion.sensors import pending_from_export, record_alert
-from pipelines.ingestion.warehouse import exclusive_lock, run_lock
+from pipelines.ingestion.warehouse import exclusive_lock
+from pipelines.runlock import run_lock
 from pipelines.publish import remove_leftovers
 from pipelines.settings import Settings, keep_private, pseudonym_secret, share_with_group
 from pipelines.snapshot.assets import SNAPSHOT_KEY

@@ -60,7 +60,7 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.2):
 
 
 def run_owner(warehouse: Path) -> dict | None:
-    """The owner recorded in the warehouse's run lock (pipelines.ingestion.warehouse.run_lock)."""
+    """The owner recorded in the warehouse's run lock (pipelines.runlock.run_lock)."""
     import json
 
     lock = warehouse / "restricted" / ".run.lock"
@@ -97,7 +97,7 @@ def live(pid: int) -> bool:
 
 def dbt_processes(token: str) -> list[int]:
     """The `dbt build` processes carrying the run token (not `dbt parse`, which holds no lock)."""
-    from pipelines.ingestion.warehouse import processes_with_token
+    from pipelines.runlock import processes_with_token
 
     pids = []
     for pid in processes_with_token(token):
