@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.settings import share_with_group
-from pipelines.sql import literal
+from pipelines.sql import ident, literal
 
 # Column names that hold (or are derived 1:1 from) identifiers in the restricted store. A column
 # whose name contains any of these may not be published (pseudonymous keys are *_key columns).
@@ -90,14 +90,14 @@ def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
     sources, ordinary = [], []
     for spec in TABLE_SPECS.values():
         types = dict(spec.columns)
-        table = f"{restricted}.raw.{_quote(spec.table)}"
+        table = f"{restricted}.raw.{ident(spec.table)}"
         for column in spec.identifier_columns:
-            col = _quote(column)
+            col = ident(column)
             forms = [f"CAST({col} AS VARCHAR)"]
             if types.get(column) == "date":
                 forms += [f"strftime({col}, '%m/%d/%Y')", f"strftime({col}, '%Y%m%d')"]
             sources += [f"SELECT lower(trim({f})) AS v FROM (SELECT DISTINCT {col} FROM {table})" for f in forms]
-        ordinary += [f"SELECT lower(trim({_quote(c)})) AS v FROM {table}" for c, kind in spec.columns
+        ordinary += [f"SELECT lower(trim({ident(c)})) AS v FROM {table}" for c, kind in spec.columns
                      if kind == "text" and c not in spec.identifier_columns]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE identifier_values AS
         SELECT DISTINCT v FROM ({' UNION ALL '.join(sources)})
@@ -109,7 +109,7 @@ def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
         "AND data_type = 'VARCHAR' ORDER BY table_name, ordinal_position", [published]).fetchall()
     texts = " UNION ALL ".join(
         f"SELECT DISTINCT {literal(table)} AS table_name, {literal(column)} AS column_name, "
-        f"lower(trim({_quote(column)})) AS t FROM {published}.main.{_quote(table)} WHERE {_quote(column)} IS NOT NULL"
+        f"lower(trim({ident(column)})) AS t FROM {published}.main.{ident(table)} WHERE {ident(column)} IS NOT NULL"
         for table, column in columns)
     if texts:
         con.execute(f"""
@@ -138,10 +138,6 @@ def remove_leftovers(dst: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def publish_analytics(settings) -> Path:
     """Copy schema `analytics` (+ ledger) of the restricted store into a fresh analytics.duckdb."""
     import duckdb
@@ -158,10 +154,8 @@ def publish_analytics(settings) -> Path:
     # `USE restricted` the view definitions of the restricted store resolve as they do there.
     con = duckdb.connect(":memory:")
     try:
-        src_literal = str(src).replace("'", "''")
-        tmp_literal = str(tmp).replace("'", "''")
-        con.execute(f"ATTACH '{src_literal}' AS restricted (READ_ONLY)")
-        con.execute(f"ATTACH '{tmp_literal}' AS publish_out")
+        con.execute(f"ATTACH {literal(str(src))} AS restricted (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(tmp))} AS publish_out")
         con.execute("USE restricted")
         relations = [
             r[0]
@@ -188,9 +182,9 @@ def publish_analytics(settings) -> Path:
 
         # 2) copy: every analytics relation as a table, plus the ledger
         for name in relations:
-            con.execute(f"CREATE TABLE publish_out.main.{_quote(name)} AS SELECT * FROM restricted.analytics.{_quote(name)}")
+            con.execute(f"CREATE TABLE publish_out.main.{ident(name)} AS SELECT * FROM restricted.analytics.{ident(name)}")
         for name in LEDGER_TABLES:
-            con.execute(f"CREATE TABLE publish_out.main.{_quote(name)} AS SELECT * FROM restricted.raw.{_quote(name)}")
+            con.execute(f"CREATE TABLE publish_out.main.{ident(name)} AS SELECT * FROM restricted.raw.{ident(name)}")
 
         # 3) check the finished file itself
         final_cols = con.execute(
@@ -229,7 +223,7 @@ def describe_published(path: Path) -> list[PublishedTable]:
         for (name,) in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
         ).fetchall():
-            rows = con.execute(f"SELECT count(*) FROM main.{_quote(name)}").fetchone()[0]
+            rows = con.execute(f"SELECT count(*) FROM main.{ident(name)}").fetchone()[0]
             ncol = con.execute(
                 "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?", [name]
             ).fetchone()[0]

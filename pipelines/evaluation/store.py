@@ -14,6 +14,8 @@ import pandas as pd
 
 from pipelines.evaluation.estimate import BALANCE_COLUMNS, EFFECT_COLUMNS, SURVIVAL_COLUMNS
 
+from pipelines.sql import ident, qualified
+
 TABLES: dict[str, str] = {
     "effects": """
         as_of DATE, outcome VARCHAR, time_zero VARCHAR, method VARCHAR, measure VARCHAR,
@@ -44,13 +46,14 @@ def write_effects(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame
     written = {}
     con.execute("begin transaction")
     try:
-        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create schema if not exists {ident(schema)}")
         for name, frame in tables.items():
-            con.execute(f"create table if not exists {schema}.{name} ({TABLES[name]})")
-            con.execute(f"delete from {schema}.{name} where as_of = ?", [a])
+            table = qualified(schema, name)
+            con.execute(f"create table if not exists {table} ({TABLES[name]})")
+            con.execute(f"delete from {table} where as_of = ?", [a])
             con.register("_evaluation_rows", frame)
-            cols = ", ".join(f'"{c}"' for c in _COLUMNS[name])
-            con.execute(f"insert into {schema}.{name} ({cols}) select {cols} from _evaluation_rows")
+            cols = ", ".join(ident(c) for c in _COLUMNS[name])
+            con.execute(f"insert into {table} ({cols}) select {cols} from _evaluation_rows")
             con.unregister("_evaluation_rows")
             written[name] = len(frame)
         con.execute("commit")
