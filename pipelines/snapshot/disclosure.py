@@ -330,6 +330,24 @@ def protect(df: pd.DataFrame, earlier=(), max_rounds: int = 12):
         _log(f"selection round {round_}: {int(choice.sup.sum())} suppressed, {len(result.failures)} not yet safe")
         if result.passed or round_ == max_rounds - 1 or choice.answer(result.failures) == 0:
             break
+    # the local choice found nothing more to hide but the audit still names cells: widen the cover
+    # around each, first its whole breakdown panel, then every breakdown and the overall of its
+    # cohort, each time for the metric and the metrics sharing its units (hiding more only ever
+    # narrows what a reader knows; the audit below still decides)
+    for level in (1, 2, 3):
+        if result.passed:
+            break
+        more = _widened(df, result.failures, level) & ~choice.sup
+        if not more.any():
+            continue
+        choice.sup |= more
+        choice.reason[more] = COMPLEMENTARY
+        df["suppressed"] = choice.sup
+        result = audit(df, list(earlier), exact=False, settled=frozenset(proven))
+        proven |= result.proven
+        if result.narrowest_range is not None:
+            narrowest.append(result.narrowest_range)
+        _log(f"widened cover (level {level}): {int(choice.sup.sum())} suppressed, {len(result.failures)} not yet safe")
     if not result.passed:
         result = audit(df, list(earlier), settled=frozenset(proven))  # exact bounds: name the failing cells
     result.narrowest_range = min(narrowest + ([result.narrowest_range] if result.narrowest_range is not None else []),
@@ -339,6 +357,28 @@ def protect(df: pd.DataFrame, earlier=(), max_rounds: int = 12):
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return df.iloc[back].reset_index(drop=True), result
+
+
+def _widened(df: pd.DataFrame, failures, level: int) -> np.ndarray:
+    """Rows around the failing cells: level 1 their breakdown panel (metric, population, cohort,
+    breakdown), level 2 every row of their (metric, population, cohort) — for the failing metric
+    and every metric that shares its units (the catalogue's `shared_units`); level 3 the same for
+    every metric of the failing metric's goal."""
+    family = {m: group for group in relations.twins() for m in group}
+    goal_of = dict(zip(df["metric_id"].astype(str), df["goal"].astype(str))) if "goal" in df else {}
+    mask = np.zeros(len(df), dtype=bool)
+    metric, pop = df["metric_id"].astype(str), df["population"].astype(str)
+    cohort, breakdown = df["cohort"].astype(str), df["breakdown"].astype(str)
+    for f in failures:
+        metrics = set(family.get(f.metric_id, (f.metric_id,)))
+        if level == 3:  # every metric of its goal, and theirs
+            same_goal = {m for m, g in goal_of.items() if g == goal_of.get(f.metric_id)}
+            metrics |= same_goal | {t for m in same_goal for t in family.get(m, ())}
+        near = metric.isin(metrics) & (pop == f.population) & (cohort == f.cohort)
+        if level == 1:
+            near &= breakdown == f.breakdown
+        mask |= near.to_numpy()
+    return mask
 
 
 def blank_suppressed(df: pd.DataFrame) -> pd.DataFrame:
