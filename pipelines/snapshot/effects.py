@@ -17,6 +17,9 @@ as-of date and put through the disclosure rule of evaluation.md before any write
   at_risk(previous) - at_risk(day) - events; docs/evaluation.md). The first point counts from the
   group's start, at_risk(day) + events(day) of its first day. Each group's curve is thinned on its
   own counts: the curves are separate figures of separate groups.
+- **Changes since earlier publications**: a count is also hidden when it differs by 1-10 from the
+  same count (same time zero, outcome, method, measure) shown by an earlier publication's
+  `effects.csv` (metrics.md: the change of each count since every publication that showed it).
 - **Balance**: per covariate the largest |SMD| over its levels, before and after; never per level.
 - The `note` column is never read: it carries counts (cases left out) in words.
 
@@ -54,6 +57,9 @@ class FunderEffects:
     estimates: pd.DataFrame  # EFFECT_COLUMNS + n_treated_unused, estimate_hidden; counts as float or None
     balance: pd.DataFrame  # outcome, time_zero, method, covariate, max_abs_smd_before, max_abs_smd_after, ok
     survival: pd.DataFrame  # SURVIVAL_COLUMNS less at_risk and events: only the points shown
+    # the true group sizes and implied outcome counts of every row (RECORD_COLUMNS): for the team's
+    # restricted record and the audit, never for a writer of what funders see
+    restricted_counts: pd.DataFrame | None = None
 
     def row(self, outcome: str, time_zero: str, method: str, measure: str) -> pd.Series | None:
         e = self.estimates
@@ -100,15 +106,31 @@ def read_tables(analytics_db: Path, as_of: date) -> dict[str, pd.DataFrame] | No
     return out if len(out["effects"]) else None
 
 
-def read_funder_effects(analytics_db: Path, as_of: date) -> FunderEffects | None:
+def read_funder_effects(analytics_db: Path, as_of: date, earlier: list[tuple] = ()) -> FunderEffects | None:
+    """The tables of `as_of` with the disclosure rule applied, given the earlier publications'
+    effects.csv [(folder, rows as text, their true counts from the restricted record or None)]."""
     tables = read_tables(analytics_db, as_of)
-    return None if tables is None else disclose(tables, as_of)
+    return None if tables is None else disclose(tables, as_of, earlier)
 
 
 # --- the disclosure rule ----------------------------------------------------------------------
 
-def _shown_counts(effects: pd.DataFrame) -> pd.DataFrame:
+def earlier_shown(earlier: list[tuple]) -> dict[tuple, list[float]]:
+    """(time_zero, outcome, method, measure, count) -> the values earlier publications showed, from
+    their effects.csv [(folder, rows as text, true counts or None)]; blank cells are not values."""
+    out: dict[tuple, list[float]] = {}
+    for _, rows, _truth in earlier:
+        for r in rows.to_dict("records"):
+            for c in COUNTS:
+                v = r.get(c, "")
+                if v not in ("", None) and not (isinstance(v, float) and math.isnan(v)):
+                    out.setdefault((r["time_zero"], r["outcome"], r["method"], r["measure"], c), []).append(float(v))
+    return out
+
+
+def _shown_counts(effects: pd.DataFrame, before: dict[tuple, list[float]] | None = None) -> pd.DataFrame:
     """The group-size columns with the counts that may not be shown set to None (module docstring)."""
+    before = before or {}
     df = effects.copy()
     for c in ("n_treated", "n_control", "n_treated_used", "n_control_used"):
         df[c] = df[c].astype(float)
@@ -122,6 +144,9 @@ def _shown_counts(effects: pd.DataFrame) -> pd.DataFrame:
                 for i in idx:
                     x = df[col].iat[i]
                     if not _present(x) or is_small(x) or any(is_small(abs(x - k)) for k in kept):
+                        continue
+                    key = (tz, df["outcome"].iat[i], df["method"].iat[i], df["measure"].iat[i], col)
+                    if any(is_small(abs(x - k)) for k in before.get(key, ())):
                         continue
                     shown[col][i] = float(x)
                     kept.append(float(x))
@@ -156,8 +181,59 @@ def implied_counts(effects: pd.DataFrame) -> dict[tuple, list[float]]:
     return out
 
 
-def _hide_small_estimates(df: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
-    hidden_keys = {k for k, counts in implied_counts(raw).items() if any(is_small(round(c, 6)) for c in counts)}
+IMPLIED = ("events_treated", "nonevents_treated", "events_control", "nonevents_control")
+ROUNDING_SLACK = 2.0  # implied counts recomputed from 4-decimal figures are off by about this much
+
+
+def _padded(counts: list[float]) -> list[float]:
+    return [float(c) for c in counts] + [math.nan] * (len(IMPLIED) - len(counts))
+
+
+def _earlier_implied(earlier: list[tuple]) -> dict[tuple, list[tuple[list[float], bool]]]:
+    """(outcome, time_zero, method) -> [(the outcome counts an earlier publication's shown estimates
+    implied, exact?)]: the true counts from its restricted record where it has one (exact), else
+    recomputed from its rounded figures (approximate)."""
+    out: dict[tuple, list[tuple[list[float], bool]]] = {}
+    for _, rows, truth in earlier:
+        df = rows.copy()
+        for c in ("estimate", "n_treated_used", "n_control_used"):
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+        shown = df[df["estimate"].notna() & df["measure"].isin(["risk_difference", "risk_ratio"])]
+        shown_keys = {k for k, g in shown.groupby(["outcome", "time_zero", "method"]) if len(g) == 2}
+        if truth is not None:
+            for r in truth.to_dict("records"):
+                k = (r["outcome"], r["time_zero"], r["method"])
+                if k in shown_keys and r["measure"] == "risk_difference":
+                    out.setdefault(k, []).append(
+                        ([float(r[c]) if str(r[c]) not in ("", "nan") else math.nan for c in IMPLIED], True))
+        else:
+            usable = shown[shown["n_treated_used"].notna()]
+            usable = usable[(usable["method"] != "unadjusted") | usable["n_control_used"].notna()]
+            for k, counts in implied_counts(usable).items():
+                out.setdefault(k, []).append((_padded(counts), False))
+    return out
+
+
+def _changed_a_little(now: list[float], before: list[float], exact: bool) -> bool:
+    for c, o in zip(now, before):
+        if math.isnan(c) or math.isnan(o):
+            continue
+        d = abs(c - o)
+        if (is_small(round(d, 6)) if exact else d <= SMALL_MAX + ROUNDING_SLACK):
+            return True
+    return False
+
+
+def _hide_small_estimates(df: pd.DataFrame, raw: pd.DataFrame, earlier: list[tuple] = ()) -> pd.DataFrame:
+    """Hide a binary outcome's estimates when a count they imply is 1-10, or differs by 1-10 from
+    the same count an earlier publication's shown estimates implied (without that publication's
+    exact record, any difference up to 10 plus the rounding slack: the safe side)."""
+    before = _earlier_implied(list(earlier))
+    hidden_keys = set()
+    for k, counts in implied_counts(raw).items():
+        if any(is_small(round(c, 6)) for c in counts) or any(
+                _changed_a_little(_padded(counts), old, exact) for old, exact in before.get(k, ())):
+            hidden_keys.add(k)
     keys = list(zip(df["outcome"], df["time_zero"], df["method"]))
     df["estimate_hidden"] = [k in hidden_keys and m in ("risk_difference", "risk_ratio")
                              for k, m in zip(keys, df["measure"])]
@@ -203,13 +279,31 @@ def _balance(balance: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def disclose(tables: dict[str, pd.DataFrame], as_of: date) -> FunderEffects:
+def disclose(tables: dict[str, pd.DataFrame], as_of: date, earlier: list[tuple] = ()) -> FunderEffects:
     raw = tables["effects"][EFFECT_COLUMNS].sort_values(["time_zero", "outcome", "method", "measure"],
                                                         kind="mergesort").reset_index(drop=True)
-    est = _hide_small_estimates(_shown_counts(raw), raw)
+    est = _hide_small_estimates(_shown_counts(raw, earlier_shown(list(earlier))), raw, earlier)
     est["balance_ok"] = est["balance_ok"].fillna(False).astype(bool)
     return FunderEffects(as_of=as_of, estimates=est, balance=_balance(tables["effect_balance"]),
-                         survival=_curves(tables["effect_survival"]))
+                         survival=_curves(tables["effect_survival"]), restricted_counts=true_counts(raw))
+
+
+RECORD_KEY = ["time_zero", "outcome", "method", "measure"]
+RECORD_COLUMNS = RECORD_KEY + list(COUNTS) + list(IMPLIED)
+
+
+def true_counts(raw: pd.DataFrame) -> pd.DataFrame:
+    """Every row's true group sizes (and the treated left out) and the outcome counts its estimates
+    imply (risk-difference rows of binary outcomes): the restricted record of a publication."""
+    df = raw[RECORD_KEY].copy()
+    for c in ("n_treated", "n_control", "n_treated_used", "n_control_used"):
+        df[c] = raw[c].astype(float)
+    df["n_treated_unused"] = df["n_treated"] - df["n_treated_used"]
+    implied = implied_counts(raw)
+    for j, c in enumerate(IMPLIED):
+        df[c] = [(_padded(implied[(o, tz, m)])[j] if (o, tz, m) in implied and ms == "risk_difference" else math.nan)
+                 for o, tz, m, ms in zip(df["outcome"], df["time_zero"], df["method"], df["measure"])]
+    return df[RECORD_COLUMNS].reset_index(drop=True)
 
 
 def published_counts(fe: FunderEffects) -> pd.DataFrame:

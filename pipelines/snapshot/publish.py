@@ -23,11 +23,11 @@ from pathlib import Path
 
 from pipelines import dates
 from pipelines.snapshot.context import SnapshotContext
-from pipelines.snapshot.table import (KEY, SnapshotError, build_table, formatted_rows, read_metrics, write_csv,
-                                      write_parquet)
+from pipelines.snapshot.table import (KEY, DisclosureRefused, SnapshotError, build_table, formatted_rows, read_metrics,
+                                      write_csv, write_parquet)
 
 FILES = ["metrics.csv", "metrics.parquet", "workbook.xlsx", "report.html", "report.pdf", "restatements.csv",
-         "manifest.json"]
+         "manifest.json"]  # and, when the warehouse has the adjusted comparison, effects_files.FILES
 LOG = "publications.jsonl"
 
 
@@ -125,7 +125,7 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     Without `revision_reason` the quarter must not be published yet (AlreadyPublished otherwise).
     With it, a correction is published as the next revision `<quarter>-r<k>`; it is refused when
     its figures equal those of the revision it would correct."""
-    from pipelines.snapshot.effects import read_funder_effects
+    from pipelines.snapshot import effects_files
     from pipelines.snapshot.manifest import read_inputs, sha256_file, write_manifest
     from pipelines.snapshot.report import write_reports
     from pipelines.snapshot.restatements import write_restatements
@@ -163,10 +163,14 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     table, audit, truth = build_table(metrics, earlier)
     timings["disclosure_total"] = clock() - t
     timings["disclosure_audit_final"] = audit.seconds
+    effects, effects_audit = effects_files.for_publication(settings.analytics_db, as_of, snaps, settings.restricted_dir,
+                                                           [e[0] for e in earlier])
+    if effects_audit is not None and not effects_audit.passed:
+        raise DisclosureRefused(effects_audit.failures)
     previous = previous_snapshot(snaps, quarter, revision)
     ctx = SnapshotContext(quarter=quarter, revision=revision, folder=name, as_of=as_of, cutoff=cutoff, table=table,
                           n_deliveries=len(deliveries), revises=previous.name if revision > 1 else None,
-                          revision_reason=revision_reason, effects=read_funder_effects(settings.analytics_db, as_of))
+                          revision_reason=revision_reason, effects=effects)
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=snaps))
     try:
@@ -174,6 +178,8 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
         if revision > 1 and sha256_file(tmp / "metrics.csv") == sha256_file(previous / "metrics.csv"):
             raise SnapshotError(f"the figures equal those of {previous.name}: nothing to correct, no revision published")
         write_parquet(table, tmp / "metrics.parquet")
+        if effects is not None:
+            effects_files.write_effects_files(effects, tmp)
         t = clock()
         write_workbook(ctx, tmp / "workbook.xlsx")
         timings["workbook"] = clock() - t
@@ -195,6 +201,7 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
                                 "restricted_truth_sha256": sha256_file(restricted_file(settings, e[0]))
                                 if e[2] is not None else None} for e in earlier],
                            "audit": audit.summary(),
+                           "effects_audit": None if effects_audit is None else effects_audit.summary(),
                            "rule": "metrics.md v2 'What funders receive'; see docs/disclosure.md"},
             "build_seconds": {k: round(v, 2) for k, v in timings.items()},
         }
@@ -209,6 +216,8 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     write_restricted_file(settings, name, truth)
+    if effects is not None:
+        effects_files.write_record(settings.restricted_dir, name, effects)
     with open(snaps / LOG, "a", encoding="utf-8") as fh:
         fh.write(json.dumps({"snapshot": name, "quarter": quarter, "revision": revision, "revises": ctx.revises,
                              "reason": revision_reason, "generated_at": manifest["generated_at"],

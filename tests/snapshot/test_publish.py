@@ -20,7 +20,10 @@ from tests.snapshot.conftest import PREVIOUS, QUARTER, make_warehouse
 from tests.snapshot.test_disclosure import _small
 
 EXPECTED_FILES = {"metrics.csv", "metrics.parquet", "workbook.xlsx", "report.html", "report.pdf", "restatements.csv",
-                  "manifest.json"}
+                  "manifest.json",
+                  # the adjusted comparison (the published warehouse has the evaluation tables)
+                  "effects.csv", "effects.parquet", "effect_balance.csv", "effect_balance.parquet",
+                  "effect_survival.csv", "effect_survival.parquet"}
 KEY = ["metric_id", "population", "cohort", "breakdown", "breakdown_value"]
 
 
