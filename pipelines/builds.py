@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pipelines import dates
 from pipelines.settings import Settings
+from pipelines.sql import qualified
 
 RECEIVED = ("accepted", "duplicate")
 
@@ -38,7 +39,8 @@ def _ledger(db: Path, table: str, statuses: tuple[str, ...]) -> list[tuple[str, 
     con = duckdb.connect(str(db), read_only=True)
     try:
         marks = ",".join("?" * len(statuses))
-        return con.execute(f"SELECT delivery_key, as_of FROM {table} WHERE status IN ({marks}) ORDER BY 1",
+        return con.execute(f"SELECT delivery_key, as_of FROM {qualified(*table.split('.'))} "
+                           f"WHERE status IN ({marks}) ORDER BY 1",
                            list(statuses)).fetchall()
     finally:
         con.close()

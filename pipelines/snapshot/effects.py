@@ -36,6 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.sql import ident
+
 SMALL_MAX = 10
 HEADLINE = {"outcome": "rearrest_any_12m", "time_zero": "disposition", "method": "aipw", "measure": "risk_difference"}
 CURVE_GROUPS = ("htic", "comparison_matched")
@@ -99,8 +101,8 @@ def read_tables(analytics_db: Path, as_of: date) -> dict[str, pd.DataFrame] | No
             return None
         out = {}
         for name, cols in TABLES.items():
-            sel = ", ".join(f'"{c}"' for c in cols)
-            out[name] = con.execute(f"select {sel} from {name} where as_of = ?", [as_of]).df()
+            sel = ", ".join(ident(c) for c in cols)
+            out[name] = con.execute(f"select {sel} from {ident(name)} where as_of = ?", [as_of]).df()
     finally:
         con.close()
     return out if len(out["effects"]) else None
