@@ -25,7 +25,8 @@ from pipelines.evaluation.design import (
 )
 from pipelines.evaluation.evalues import e_values, hr_to_rr
 from pipelines.evaluation.matching import match
-from pipelines.evaluation.propensity import design_matrix, fit_logistic, inside_control_range, propensity_scores
+from pipelines.evaluation.propensity import (NotEstimable, design_matrix, fit_logistic, full_rank_columns,
+                                             inside_control_range, propensity_scores, ridge_logistic_predict)
 from pipelines.evaluation.survival import fit_cox, km_curve, logrank_p
 
 EFFECT_COLUMNS = [
@@ -165,6 +166,7 @@ def _base_row(sample: Sample, method: str, used_rows: pd.DataFrame, n_used: tupl
 
 def _binary_rows(sample: Sample, adj: Adjustment | None, balance_ok: dict[str, bool], failure: str | None) -> list[dict]:
     y, el = sample.y, sample.eligible
+    penalised = None
     contrasts = {"unadjusted": (weighted_contrast(el[y], el[TREATED], np.ones(len(el)), el[CLUSTER]), el,
                                 (sample.n_treated, sample.n_control))}
     failures = {m: failure for m in ADJUSTED} if adj is None else {}
@@ -175,7 +177,7 @@ def _binary_rows(sample: Sample, adj: Adjustment | None, balance_ok: dict[str, b
         contrasts["ipw"] = (weighted_contrast(rows[y], treated, adj.ipw_weight, rows[CLUSTER]), rows,
                             _used_counts(treated, adj.ipw_weight))
         try:
-            m0 = _control_risk(adj, y)
+            m0, penalised = _control_risk(adj, y)
         except NotEstimable as exc:
             failures["aipw"] = f"outcome model: {exc}"
         else:
@@ -190,17 +192,26 @@ def _binary_rows(sample: Sample, adj: Adjustment | None, balance_ok: dict[str, b
             if method != "unadjusted" and measure == "risk_ratio":
                 row["e_value"], row["e_value_ci"] = e_values(est, lo, hi)
             row["note"] = notes.binary_note(sample, adj, method, measure, row)
+            if method == "aipw" and penalised:
+                row["note"] += f" {notes.penalised_outcome_model(penalised)}"
             out.append(row)
     for method, reason in failures.items():
         out += _not_estimable(sample, method, ("risk_difference", "risk_ratio"), reason)
     return out
 
 
-def _control_risk(adj: Adjustment, y: str) -> np.ndarray:
-    """m0(x): the outcome model fitted on the controls, predicted for every case."""
+def _control_risk(adj: Adjustment, y: str) -> tuple[np.ndarray, str | None]:
+    """m0(x): the outcome model fitted on the controls, predicted for every case; and, when the
+    maximum-likelihood fit separates (a level whose controls have no rearrest at all), why the
+    penalised fit (propensity.ridge_logistic_predict) was used instead."""
     x, treated = adj.design, adj.treated
-    model = fit_logistic(adj.rows[y].to_numpy()[~treated], x[~treated])
-    return np.asarray(model.predict(x[model.params.index]))
+    outcome = adj.rows[y].to_numpy()[~treated]
+    try:
+        model = fit_logistic(outcome, x[~treated])
+    except NotEstimable as exc:
+        cols = full_rank_columns(x[~treated])
+        return ridge_logistic_predict(outcome, x[~treated][cols], x[cols]), str(exc)
+    return np.asarray(model.predict(x[model.params.index])), None
 
 
 def _not_estimable(sample: Sample, method: str, measures: tuple[str, ...], reason: str) -> list[dict]:

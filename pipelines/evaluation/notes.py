@@ -65,3 +65,8 @@ def hazard_note(sample: Sample, adj, method: str, row: dict) -> str:
             f"(95% CI {_fmt(row['ci_low'], False)} to {_fmt(row['ci_high'], False)}); below 1 means rearrest comes later or less often with the HTIC. "
             f"Method: {_METHOD[method]}; time zero: {sample.time_zero}; intervals clustered by person."
             f"{ph_words}{_support(sample, adj, method)}{_balance(row['balance_ok'])} {CAVEAT}")
+
+
+def penalised_outcome_model(reason: str) -> str:
+    return (f"The outcome model of the controls was fitted with a small ridge penalty (λ = 1) because the "
+            f"maximum-likelihood fit failed ({reason}).")

@@ -65,6 +65,37 @@ def fit_logistic(y: np.ndarray, x: pd.DataFrame):
     return result
 
 
+RIDGE_PENALTY = 1.0  # λ of the penalised outcome model: negligible beside thousands of cases
+
+
+def ridge_logistic_predict(y: np.ndarray, x: pd.DataFrame, x_new: pd.DataFrame,
+                           penalty: float = RIDGE_PENALTY, max_iter: int = 100) -> np.ndarray:
+    """Predicted probabilities for `x_new` from a logistic regression of y on x with an L2 penalty
+    λ/2·||β||² on every coefficient but the intercept (a column named `const`), fitted by Newton's
+    method. Used only for AIPW's outcome model when the maximum-likelihood fit separates (a level
+    whose controls were never rearrested): the penalty keeps that level's coefficient finite, and
+    with thousands of cases it barely moves the others. Deterministic (no random start)."""
+    cols = list(x.columns)
+    xm, xn = x.to_numpy(float), x_new[cols].to_numpy(float)
+    yv = np.asarray(y, dtype=float)
+    pen = np.full(len(cols), penalty)
+    if "const" in cols:
+        pen[cols.index("const")] = 0.0
+    beta = np.zeros(len(cols))
+    for _ in range(max_iter):
+        eta = np.clip(xm @ beta, -30, 30)
+        mu = 1 / (1 + np.exp(-eta))
+        grad = xm.T @ (yv - mu) - pen * beta
+        hess = (xm * (mu * (1 - mu))[:, None]).T @ xm + np.diag(pen)
+        step = np.linalg.solve(hess, grad)
+        beta += step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    else:
+        raise NotEstimable("penalised logistic model did not converge")
+    return 1 / (1 + np.exp(-np.clip(xn @ beta, -30, 30)))
+
+
 @dataclass(frozen=True)
 class PropensityScores:
     score: np.ndarray  # e(x) = P(referred | x)
