@@ -100,6 +100,7 @@ def dbt_env_vars(settings: Settings, secret: bool = True) -> dict[str, str]:
     env = {
         "HTIC_RESTRICTED_DB": str(settings.restricted_db),
         "HTIC_DBT_PLUGIN_DIR": str(DBT_PROJECT_DIR / "plugins"),
+        "HTIC_LINKAGE_TRUTH": str(settings.linkage_truth or ""),  # linkage_quality's precision/recall
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
