@@ -112,9 +112,11 @@ def site_manifest(manifest: dict, tables: dict[str, list[tuple[str, str]]]) -> d
         out[kind][uid] = node
     for uid, node in manifest["nodes"].items():  # the data tests of the kept relations (no data in them)
         if node["resource_type"] == "test" and node.get("attached_node") in keep:
-            out["nodes"][uid] = {**node, "depends_on": {**node["depends_on"], "macros": []}}
-    out["parent_map"] = {uid: [p for p in manifest.get("parent_map", {}).get(uid, []) if p in keep] for uid in keep}
-    out["child_map"] = {uid: [c for c in manifest.get("child_map", {}).get(uid, []) if c in keep] for uid in keep}
+            out["nodes"][uid] = {**node, "depends_on": {"macros": [], "nodes": [
+                d for d in node["depends_on"].get("nodes", []) if d in keep]}}
+    kept = set(out["nodes"]) | set(out["sources"])
+    for graph in ("parent_map", "child_map"):
+        out[graph] = {uid: [n for n in manifest.get(graph, {}).get(uid, []) if n in kept] for uid in kept}
     return out
 
 
