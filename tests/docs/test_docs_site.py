@@ -113,3 +113,13 @@ def test_no_identifier_in_the_site(world, rebuilt_without_restricted):
     assert not set(re.findall(r"\b\d{8}[A-Z]\b", page.upper())) & nysids
     assert not set(re.findall(r"CR-\d{6}-\d{2}[A-Z]{2}", page.upper())) & dockets
     assert not set(re.findall(r"\b\d{4}-\d{2}-\d{2}\b", page)) & dobs
+
+
+def test_the_evaluation_source_names_the_tables_the_evaluation_writes(world):
+    from pipelines.evaluation.store import TABLES
+
+    manifest = json.loads(world.manifest.read_text())
+    declared = {s["name"]: set(s["columns"]) for s in manifest["sources"].values() if s["source_name"] == "evaluation"}
+    written = _published(world)
+    assert set(declared) == set(TABLES)
+    assert all(declared[t] == set(written[t]) for t in TABLES)
