@@ -8,8 +8,9 @@ those relations, named as an evaluator's session names them (`analytics.main.<ta
 1. the descriptions come from the dbt project's manifest (`dbt parse`, no database needed): the
    models of schema `analytics` and the sources that describe the tables written outside dbt (the
    effects tables, `marts/evaluation/_evaluation__sources.yml`; the ledger, `raw.deliveries` and
-   `raw.delivery_files`). Only those nodes are kept, and each is re-pointed at its published table;
-   everything else of the project (staging, linkage, macros, tests) stays out;
+   `raw.delivery_files`). Only those nodes (and their data tests) are kept, each re-pointed at its
+   published table; everything else of the project (staging and intermediate models, macros, unit
+   tests with their fixture rows) stays out;
 2. the catalog (column names, types, order) is read from analytics.duckdb's information_schema,
    opened read-only. No row is read: the site holds no data values and no table statistics;
 3. both are inlined into dbt's own single-page docs app (what `dbt docs generate --static` does)
