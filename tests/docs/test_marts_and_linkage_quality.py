@@ -61,6 +61,9 @@ def _expected_linkage_quality(world) -> dict:
         "share_probabilistic": (links.link_method == "match").sum() / n,
         "review_queue_pairs": len(review),
         "review_queue_clients": len(review[["provider_id", "client_id"]].drop_duplicates()),
+        "review_queue_unlinked_clients": len(
+            set(map(tuple, review[["provider_id", "client_id"]].values))
+            - set(map(tuple, links[["provider_id", "client_id"]].values))),
         "true_links": len(true_links),
         "correct_links": correct,
         "precision": correct / n,

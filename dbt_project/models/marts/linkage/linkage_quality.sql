@@ -32,7 +32,9 @@ counts as (
         (select count(*) from links where link_method = 'docket') as links_deterministic,
         (select count(*) from links where link_method = 'match') as links_probabilistic,
         (select count(*) from review) as review_queue_pairs,
-        (select count(*) from (select distinct provider_id, client_id from review)) as review_queue_clients
+        (select count(*) from (select distinct provider_id, client_id from review)) as review_queue_clients,
+        (select count(*) from (select distinct provider_id, client_id from review
+                               anti join links using (provider_id, client_id))) as review_queue_unlinked_clients
 ),
 
 {% if has_truth %}
@@ -67,6 +69,7 @@ select
     counts.links_probabilistic / nullif(counts.links, 0) as share_probabilistic,
     counts.review_queue_pairs,
     counts.review_queue_clients,
+    counts.review_queue_unlinked_clients,
     truth.true_links,
     truth.correct_links,
     truth.correct_links / nullif(counts.links, 0) as precision,
