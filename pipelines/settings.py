@@ -16,6 +16,10 @@ Environment variables (all optional):
   HTIC_ALERT_WEBHOOK         URL that run-failure alerts are POSTed to (default: none)
   HTIC_PSEUDONYM_SECRET      the pseudonymisation secret itself (read by `pseudonym_secret()` only)
   HTIC_SECRET_FILE           a file holding that secret (default: <repo>/.secrets/pseudonym.key)
+  HTIC_LINKAGE_TRUTH         a CSV of known true client -> case links, against which
+                             `linkage_quality` measures precision and recall (default:
+                             truth/client_links.csv beside the landing root, where `htic synth`
+                             writes it; a missing file leaves them null)
 
 File modes (README, "Privacy"): every process of the pipeline runs with umask 0o077
 (`keep_private()`, called by the `htic` command, the code location and the runner), and the folders
@@ -68,6 +72,7 @@ class Settings:
     reject_threshold: float = DEFAULTS["reject_threshold"]
     batch_mb: int = DEFAULTS["batch_mb"]
     alert_webhook: str | None = DEFAULTS["alert_webhook"]
+    linkage_truth: Path | None = None
 
     # --- restricted store: identifiers live here and nowhere else -------------------------------
     @property
@@ -211,6 +216,7 @@ def get_settings(warehouse: str | os.PathLike | None = None, landing: str | os.P
         reject_threshold=float(env("HTIC_REJECT_THRESHOLD") or DEFAULTS["reject_threshold"]),
         batch_mb=int(env("HTIC_BATCH_MB") or DEFAULTS["batch_mb"]),
         alert_webhook=env("HTIC_ALERT_WEBHOOK") or DEFAULTS["alert_webhook"],
+        linkage_truth=Path(env("HTIC_LINKAGE_TRUTH") or ld.parent / "truth" / "client_links.csv").resolve(),
     )
 
 

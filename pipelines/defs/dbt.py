@@ -100,6 +100,7 @@ def dbt_env_vars(settings: Settings, secret: bool = True) -> dict[str, str]:
     env = {
         "HTIC_RESTRICTED_DB": str(settings.restricted_db),
         "HTIC_DBT_PLUGIN_DIR": str(DBT_PROJECT_DIR / "plugins"),
+        "HTIC_LINKAGE_TRUTH": str(settings.linkage_truth or ""),  # linkage_quality's precision/recall
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
@@ -226,14 +227,17 @@ def build_assets(project: DbtProject) -> tuple[dg.AssetsDefinition, dg.AssetsDef
         deps=[*mart_asset_keys(project), EFFECTS_ASSET_KEY],
         group_name="analytics",
         kinds={"duckdb"},
-        description="analytics.duckdb: every table of schema `analytics` (pseudonymous) + the ledger, atomically replaced.",
+        description="analytics.duckdb: every table of schema `analytics` (pseudonymous) + the ledger, atomically "
+                    "replaced; then its docs site for evaluators, <warehouse>/docs/index.html (pipelines/docs.py).",
     )
     def analytics_warehouse(context: dg.AssetExecutionContext, htic: HticSettings) -> dg.MaterializeResult:
+        from pipelines.docs import build_docs
         from pipelines.publish import describe_published, publish_analytics
 
         settings = htic.get()
         with exclusive_lock(settings.store_lock, context.log.info):
             path = publish_analytics(settings)
+        docs = build_docs(settings, project.manifest_path)  # the evaluators' docs site, from analytics.duckdb alone
         as_of = builds.record_published(settings)
         tables = describe_published(path)
         return dg.MaterializeResult(
@@ -242,6 +246,8 @@ def build_assets(project: DbtProject) -> tuple[dg.AssetsDefinition, dg.AssetsDef
                 "as_of": as_of.isoformat() if as_of else "",
                 "tables": len(tables),
                 "rows_by_table": dg.MetadataValue.json({t.name: t.rows for t in tables}),
+                "docs": dg.MetadataValue.path(str(docs.path)),
+                "undocumented_columns": len(docs.undocumented),
             }
         )
 

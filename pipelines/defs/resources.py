@@ -23,6 +23,7 @@ class HticSettings(dg.ConfigurableResource):
     reject_threshold: float
     batch_mb: int
     alert_webhook: str | None = None
+    linkage_truth: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HticSettings":
@@ -31,4 +32,5 @@ class HticSettings(dg.ConfigurableResource):
 
     def get(self) -> Settings:
         fields = {k: getattr(self, k) for k in Settings.__dataclass_fields__}
-        return Settings(**fields | {"warehouse": Path(self.warehouse), "landing": Path(self.landing)})
+        return Settings(**fields | {"warehouse": Path(self.warehouse), "landing": Path(self.landing),
+                                    "linkage_truth": Path(self.linkage_truth) if self.linkage_truth else None})

@@ -11,9 +11,9 @@ timeliness_rows as (
     select
         'g9_delivery_timeliness' as metric_id, 'g9' as goal, 'htic' as population, 'all' as cohort,
         'source' as breakdown, source_id as breakdown_value,
-        cast({{ as_of_date() }} - max(as_of) as double) as numerator,
+        cast({{ as_of_date() }} - max(delivery_as_of) as double) as numerator,
         cast(max(cadence_days) as double) as denominator,
-        cast({{ as_of_date() }} - max(as_of) as double) as value,
+        cast({{ as_of_date() }} - max(delivery_as_of) as double) as value,
         cast(null as double) as ci_low, cast(null as double) as ci_high,
         'duration' as metric_kind, false as counts_people
     from deliveries

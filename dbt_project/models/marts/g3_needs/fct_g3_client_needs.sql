@@ -26,6 +26,7 @@ matched as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     {{ client_mart_columns('clients') }},
     'htic' as population,
     clients.cohort,

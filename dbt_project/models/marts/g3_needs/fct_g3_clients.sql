@@ -17,6 +17,7 @@ assessments as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     {{ client_mart_columns('clients') }},
     'htic' as population,
     clients.cohort,

@@ -6,6 +6,7 @@ with clients as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     {{ pseudonymize("referrals.provider_id || ':' || referrals.referral_id") }} as referral_key,
     {{ client_mart_columns('clients') }},
     'htic' as population,

@@ -8,6 +8,7 @@ with cases as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     {{ case_mart_columns('cases') }},
     cases.cohort,
     cases.has_nysid,

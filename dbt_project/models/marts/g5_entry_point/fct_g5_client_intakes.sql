@@ -7,6 +7,7 @@ with clients as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     {{ client_mart_columns('clients') }},
     'htic' as population,
     clients.intake_quarter as cohort,

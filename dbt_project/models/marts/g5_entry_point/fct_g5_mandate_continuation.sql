@@ -6,6 +6,7 @@ with cases as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     {{ case_mart_columns('cases') }},
     {{ quarter_label('cases.completion_date') }} as completion_cohort,
     cases.completion_date - cases.htic_referral_date as days_to_completion,

@@ -38,6 +38,7 @@ legal as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     {{ client_mart_columns('clients') }},
     'htic' as population,
     clients.cohort,

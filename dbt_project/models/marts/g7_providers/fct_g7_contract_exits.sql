@@ -37,6 +37,7 @@ continued as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     {{ pseudonymize("active_at_end.provider_id || ':' || active_at_end.client_id") }} as client_key,
     {{ pseudonymize('active_at_end.person_id') }} as person_key,
     active_at_end.provider_id,

@@ -16,6 +16,7 @@ caseloads as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     providers.provider_id,
     providers.court_id as court,
     providers.contract_start,

@@ -1,5 +1,6 @@
 {#- G8: one row per client exit by A, all providers (metrics.md, G8; cohort = exit quarter). -#}
 select
+    {{ as_of_date() }} as as_of,
     {{ pseudonymize("clients.provider_id || ':' || clients.client_id") }} as client_key,
     clients.provider_id,
     'htic' as population,

@@ -6,6 +6,7 @@ with cases as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     {{ case_mart_columns('cases') }},
     cases.cohort,
     cases.is_mandated,

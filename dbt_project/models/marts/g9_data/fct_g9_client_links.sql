@@ -14,6 +14,7 @@ review as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     {{ pseudonymize("links.provider_id || ':' || links.client_id") }} as client_key,
     {{ pseudonymize("links.court_id || '/' || links.docket_id") }} as case_key,
     {{ pseudonymize('links.person_id') }} as person_key,

@@ -31,11 +31,12 @@ rejected as (
 )
 
 select
+    {{ as_of_date() }} as as_of,
     deliveries.delivery_key,
     deliveries.source_id,
     deliveries.source_kind,
     deliveries.entity_id,
-    deliveries.as_of,
+    deliveries.as_of as delivery_as_of,
     {{ quarter_label('deliveries.as_of') }} as cohort,
     deliveries.version,
     deliveries.status,
