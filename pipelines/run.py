@@ -61,7 +61,10 @@ def format_summary(s: dict) -> str:
         lines.append("Rows per source (loaded / rejected / held):")
         for src, ps in sorted(s["per_source"].items()):
             lines.append(f"  {src:<28} {ps['rows_loaded']:>10} {ps['rows_rejected']:>8} {ps['rows_held']:>6}")
-    bad = {t: r for t, r in s["checks"].items() if not r["passed"]}
+    unjudged = sorted(t for t, r in s["checks"].items() if not r.get("evaluated", True))
+    if unjudged:
+        lines.append(f"Checks not evaluated (no new rows): {len(unjudged)} of {len(s['checks'])} suites")
+    bad = {t: r for t, r in s["checks"].items() if r.get("evaluated", True) and not r["passed"]}
     if bad:
         lines.append("Checks not passed:")
         for t, r in bad.items():

@@ -15,10 +15,11 @@ from pipelines.settings import Settings
 def definitions(settings: Settings) -> dg.Definitions:
     from pipelines.defs import dbt, ingestion, snapshot
     from pipelines.defs.jobs import build_job
+    from pipelines.defs.plausibility import metrics_plausibility
     from pipelines.defs.resources import HticSettings
     from pipelines.evaluation import assets as evaluation
 
     return dg.Definitions.merge(
         ingestion.defs, dbt.definitions(settings), evaluation.defs, snapshot.defs,
-        dg.Definitions(jobs=[build_job], resources={"htic": HticSettings.from_settings(settings)}),
+        dg.Definitions(jobs=[build_job], asset_checks=[metrics_plausibility], resources={"htic": HticSettings.from_settings(settings)}),
     )
