@@ -19,12 +19,14 @@ def add_arguments(parser):
 
 def run(args) -> int:
     from htic_synth import DEFAULT_SEED, generate  # the demo (not the pipeline) knows the world is synthetic
+    from pipelines.init import create_warehouse
     from pipelines.run import print_summary, run_pipeline
     from pipelines.settings import get_settings, pseudonym_secret
 
     pseudonym_secret(create=True)  # the demo's own key when none is configured (says so when it makes one)
     settings = get_settings(args.warehouse)
-    settings.ensure_dirs()
+    if create_warehouse(settings):  # the demo's explicit `htic init`
+        print(f"[demo] created the warehouse {settings.warehouse}")
     truth = settings.warehouse / "truth"
     seed = DEFAULT_SEED if args.seed is None else args.seed
     wanted = {"seed": seed, "scale": args.scale}

@@ -7,13 +7,17 @@ import json
 import sys
 import time
 
+from pipelines.cliargs import as_of_date
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("--landing", help="landing root (default: $HTIC_LANDING or <warehouse>/landing)")
     parser.add_argument("--warehouse", help="warehouse folder (default: $HTIC_WAREHOUSE or <repo>/warehouse)")
-    parser.add_argument("--as-of", dest="as_of",
+    parser.add_argument("--as-of", dest="as_of", type=as_of_date,
                         help="build every model as of this date (YYYY-MM-DD); default: the last quarter end "
                              "that the deliveries cover through 45 days later (from the data, never the clock)")
+    parser.add_argument("--create", action="store_true",
+                        help="create the warehouse folder if it does not exist (else the run refuses to start: htic init)")
     parser.add_argument("--ingest-only", action="store_true", help="stop after loading the raw tables")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
@@ -113,8 +117,6 @@ def print_summary(result: dict) -> None:
 
 
 def run(args) -> int:
-    from datetime import date
-
     from pipelines import runner
     from pipelines.settings import get_settings, pseudonym_secret
 
@@ -126,7 +128,7 @@ def run(args) -> int:
             summary = runner.ingest(settings, log_level="ERROR" if args.quiet else "INFO")
             print(json.dumps(summary, indent=1, default=str) if args.json else format_summary(summary))
             return 0
-        result = run_pipeline(settings, date.fromisoformat(args.as_of) if args.as_of else None, quiet=args.quiet)
+        result = run_pipeline(settings, args.as_of, quiet=args.quiet)
     except runner.RunFailed as e:
         print(str(e), file=sys.stderr)
         return 1

@@ -160,6 +160,32 @@ def prune_build_targets(settings: Settings, keep: int = 5, min_age_s: float = 36
             shutil.rmtree(old, ignore_errors=True)
 
 
+# --- the dbt console: into a file under the warehouse, one progress line on the terminal -----------
+
+
+def progress(line: str) -> None:
+    """One line for the person at the terminal (stderr: stdout may carry `--json` output)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def console_to_file(events: Iterator, log: Path) -> Iterator:
+    """Pass dbt's events on while what dagster-dbt echoes of dbt's console (on stdout) goes to `log`;
+    a failed build raises dg.Failure naming the log (dbt's messages carry no identifiers, but they
+    are many lines: the terminal gets the path)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as fh:
+        stream = iter(events)
+        while True:
+            with contextlib.redirect_stdout(fh):
+                try:
+                    event = next(stream)
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - dbt failed: the message points at the log
+                    raise dg.Failure(f"dbt build failed ({type(exc).__name__}); details in {log}") from exc
+            yield event
+
+
 # --- translator ---------------------------------------------------------------------------------
 
 
@@ -215,10 +241,14 @@ def build_assets(project: DbtProject) -> tuple[dg.AssetsDefinition, dg.AssetsDef
         context.log.info(f"dbt build as of {as_of} (deliveries with as-of <= {dates.cutoff(as_of)}) "
                          "in the restricted store")
         # the store lock: no other writer (an ingestion or build started elsewhere) while dbt has the file
+        target = build_target_dir(settings, context.run_id)
+        log = target / "console.log"
+        progress(f"dbt build as of {as_of} (its console output: {log}) ...")
         with exclusive_lock(settings.store_lock, context.log.info), dbt_env(settings):
-            yield from dbt.cli(dbt_build_args(as_of), context=context,
-                               target_path=build_target_dir(settings, context.run_id)).stream()
+            yield from console_to_file(dbt.cli(dbt_build_args(as_of), context=context, target_path=target).stream(),
+                                      log)
         builds.note_build(settings, as_of, fingerprint)
+        progress(f"dbt build as of {as_of}: done")
         prune_build_targets(settings)
 
     @dg.asset(
