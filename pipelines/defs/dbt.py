@@ -206,6 +206,33 @@ class HticDbtTranslator(DagsterDbtTranslator):
             return f"intermediate_{fqn[2]}"  # intermediate_linkage, intermediate_cases
         return _GROUPS.get(layer or "", "dbt")
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
+        """A dbt test as an asset check, described by the test's own `description:` (dbt 1.9+;
+        dagster-dbt reads only `meta.description`), else by what the generic test asserts."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=check_description(manifest["nodes"].get(unique_id, {})))
+
+
+def check_description(test: Mapping[str, Any]) -> str:
+    """A dbt test's description: its own, else one sentence from the generic test's arguments."""
+    if test.get("description"):
+        return test["description"]
+    meta = test.get("test_metadata") or {}
+    kwargs = meta.get("kwargs") or {}
+    column = kwargs.get("column_name")
+    values = ", ".join(str(v) for v in kwargs.get("values") or [])
+    said = {
+        "not_null": f"`{column}` is never null.",
+        "unique": f"`{column}` is unique: one row per value.",
+        "unique_key": f"One row per ({', '.join(kwargs.get('columns') or [])}).",
+        "in_set": f"`{column}` takes only the values: {values}.",
+        "accepted_values": f"`{column}` takes only the values: {values}.",
+        "relationships": f"Every `{column}` is found in {kwargs.get('to')} (`{kwargs.get('field')}`).",
+    }.get(meta.get("name"))
+    return said or f"dbt test `{test.get('name', '')}` (tests/ of the dbt project): returns no rows when it holds."
+
 
 TRANSLATOR = HticDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
