@@ -157,7 +157,10 @@ def _ledger_results(summary: dict):
                                         "in_transit": len(summary["in_transit"])})
 
 
-@dg.multi_asset(name="raw_tables", specs=RAW_SPECS + LEDGER_SPECS, check_specs=CHECK_SPECS,
+# can_subset: a suite with no rows to judge yields no result (its output must be optional); the
+# ingestion itself is never partial: a run that selects some raw tables still ingests every
+# pending delivery, and reports the selected tables and checks.
+@dg.multi_asset(name="raw_tables", specs=RAW_SPECS + LEDGER_SPECS, check_specs=CHECK_SPECS, can_subset=True,
                 description="Find, archive, control-check, validate and load every pending delivery.")
 def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, htic: HticSettings):
     only = {d.strip().rstrip("/") for d in config.deliveries} or None
@@ -165,8 +168,13 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, htic: Ht
     unjudged = sorted(t for t, r in summary["checks"].items() if not r.get("evaluated", True))
     if unjudged:
         context.log.info(f"suites not evaluated (no new rows): {', '.join(unjudged)}")
-    yield from _table_results(summary, list(TABLE_SPECS))
-    yield from _ledger_results(summary)
+    assets, checks = context.selected_asset_keys, context.selected_asset_check_keys
+    for result in [*_table_results(summary, list(TABLE_SPECS)), *_ledger_results(summary)]:
+        if isinstance(result, dg.AssetCheckResult):
+            if dg.AssetCheckKey(result.asset_key, result.check_name) in checks:
+                yield result
+        elif result.asset_key in assets:
+            yield result
 
 
 @dg.asset(key=DELIVERY_KEY, partitions_def=DELIVERIES, group_name="ingestion",
