@@ -44,6 +44,7 @@ def run(args) -> int:
           flush=True)
     print_summary(run_pipeline(settings, quiet=True))
 
+    from pipelines.defs.dbt import latest_console_log
     from pipelines.snapshot.cli import publish_latest
 
     print("[demo] publishing the funder snapshot of the latest complete quarter (htic snapshot) ...", flush=True)
@@ -55,6 +56,7 @@ def run(args) -> int:
     print(f"  planted truth (synthetic)  {truth}")
     print(f"  restricted store           {settings.restricted_db}   (identifiers; pipeline only)")
     print(f"  delivery ledger            {settings.ledger_export}   (htic status)")
+    print(f"  dbt's console log          {latest_console_log(settings)}")
     print(f"  analytics warehouse        {settings.analytics_db}   (evaluators: duckdb -readonly)")
     print(f"  funder snapshot            {snap}")
     print("  Dagster UI                 make ui  ->  http://127.0.0.1:3000")

@@ -127,7 +127,8 @@ def build(settings: Settings, as_of: date | None = None, *, ingest: bool = True,
     """Ingestion (unless ingest=False), every dbt model as of A and the analytics warehouse, in one
     run. Without A, the dbt asset takes the last quarter end the deliveries cover (pipelines.dates)."""
     pseudonym_secret()  # SecretError now, before ingestion commits anything
-    ops = {DBT_ASSETS_NAME: {"as_of": as_of.isoformat()}} if as_of else {}
+    dbt_config = {"progress": log_level != "ERROR"} | ({"as_of": as_of.isoformat()} if as_of else {})
+    ops = {DBT_ASSETS_NAME: dbt_config}
     return materialize(settings, (RAW | MODELS) if ingest else MODELS, instance=instance, ops=ops,
                        log_level=log_level, trigger="htic run")
 

@@ -168,6 +168,12 @@ def progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def latest_console_log(settings: Settings) -> Path | None:
+    """dbt's console log of the newest build of this warehouse (None before the first)."""
+    logs = sorted(settings.dbt_target_dir.glob(f"{DBT_ASSETS_NAME}-*/console.log"), key=lambda p: p.stat().st_mtime)
+    return logs[-1] if logs else None
+
+
 def console_to_file(events: Iterator, log: Path) -> Iterator:
     """Pass dbt's events on while what dagster-dbt echoes of dbt's console (on stdout) goes to `log`;
     a failed build raises dg.Failure naming the log (dbt's messages carry no identifiers, but they
@@ -243,6 +249,8 @@ class DbtBuildConfig(dg.Config):
     # the as-of date A, YYYY-MM-DD; default: the end of the run's quarter partition, else the last
     # quarter end whose A + 45 the deliveries received cover
     as_of: str | None = None
+    # one line on stderr as the build starts (with the path of dbt's console log) and as it ends
+    progress: bool = True
 
 
 def mart_asset_keys(project: DbtProject) -> list[dg.AssetKey]:
@@ -270,12 +278,13 @@ def build_assets(project: DbtProject) -> tuple[dg.AssetsDefinition, dg.AssetsDef
         # the store lock: no other writer (an ingestion or build started elsewhere) while dbt has the file
         target = build_target_dir(settings, context.run_id)
         log = target / "console.log"
-        progress(f"dbt build as of {as_of} (its console output: {log}) ...")
+        say = progress if config.progress else context.log.info
+        say(f"dbt build as of {as_of} (its console output: {log}) ...")
         with exclusive_lock(settings.store_lock, context.log.info), dbt_env(settings):
             yield from console_to_file(dbt.cli(dbt_build_args(as_of), context=context, target_path=target).stream(),
                                       log)
         builds.note_build(settings, as_of, fingerprint)
-        progress(f"dbt build as of {as_of}: done")
+        say(f"dbt build as of {as_of}: done")
         prune_build_targets(settings)
 
     @dg.asset(
