@@ -99,6 +99,7 @@ def status(settings, *, source: str | None = None, since: date | None = None, to
         late = source_overdue(d["source_kind"], newest_folder[d["source_id"]], today) or any(
             w["overdue"] for w in waiting if w["source_id"] == d["source_id"])
         sources.append(d | {"overdue": late})
+    sources.sort(key=lambda s: (-s["as_of"].toordinal(), s["source_id"]))  # newest first, then by name
     return {"today": today, "sources": sources, "deliveries": deliveries, "waiting": waiting, "warnings": warnings,
             "attention": attention(sources, waiting, warnings)}
 
