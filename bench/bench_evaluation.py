@@ -54,7 +54,7 @@ def world(root: Path, scale: float, seed: int) -> tuple[Path, Path, dict]:
     subprocess.run([sys.executable, "-m", "pipelines.cli", "synth", "--out", str(land), "--truth", str(truth),
                     "--scale", str(scale), "--seed", str(seed), "--dsa-start", DSA_START],
                    cwd=ROOT, env=env(), check=True, capture_output=True)
-    run = timed([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(land), "--warehouse", str(wh), "--quiet"])
+    run = timed([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(land), "--warehouse", str(wh), "--create", "--quiet"])
     return truth, wh, run
 
 

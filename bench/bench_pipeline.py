@@ -157,7 +157,7 @@ def bench(scale: float) -> None:
         subprocess.run([sys.executable, "-m", "pipelines.cli", "synth", "--out", str(land), "--scale", str(scale)],
                        cwd=ROOT, env=env(), check=True, capture_output=True)
         gen_s = time.perf_counter() - t0
-        r = timed([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(land), "--warehouse", str(wh), "--quiet"])
+        r = timed([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(land), "--warehouse", str(wh), "--create", "--quiet"])
         as_of = next((ln.split()[-1] for ln in r["tail"].splitlines() if ln.startswith("As of")), None)
         print(f"scale {scale:g}: world generated in {gen_s:.0f}s; full htic run (ingest -> metrics -> publish) "
               f"{r['seconds']:.1f}s, peak RSS {r['peak_rss_mb']:.0f} MB (as of {as_of})", flush=True)

@@ -93,6 +93,12 @@ def note_build(settings: Settings, as_of: date, fingerprint: str) -> None:
     _write_json(_last_build(settings), {"as_of": as_of.isoformat(), "fingerprint": fingerprint})
 
 
+def built_as_of(settings: Settings) -> date | None:
+    """A of the build schema `analytics` of the restricted store holds (None: none noted)."""
+    path = _last_build(settings)
+    return date.fromisoformat(json.loads(path.read_text())["as_of"]) if path.exists() else None
+
+
 def record_published(settings: Settings) -> date | None:
     """The publish asset, once analytics.duckdb is in place: record the build it holds. Returns its A
     (None when no build was noted, e.g. the schema was built outside Dagster)."""

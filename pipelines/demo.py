@@ -19,12 +19,14 @@ def add_arguments(parser):
 
 def run(args) -> int:
     from htic_synth import DEFAULT_SEED, generate  # the demo (not the pipeline) knows the world is synthetic
+    from pipelines.init import create_warehouse
     from pipelines.run import print_summary, run_pipeline
     from pipelines.settings import get_settings, pseudonym_secret
 
     pseudonym_secret(create=True)  # the demo's own key when none is configured (says so when it makes one)
     settings = get_settings(args.warehouse)
-    settings.ensure_dirs()
+    if create_warehouse(settings):  # the demo's explicit `htic init`
+        print(f"[demo] created the warehouse {settings.warehouse}")
     truth = settings.warehouse / "truth"
     seed = DEFAULT_SEED if args.seed is None else args.seed
     wanted = {"seed": seed, "scale": args.scale}
@@ -42,6 +44,7 @@ def run(args) -> int:
           flush=True)
     print_summary(run_pipeline(settings, quiet=True))
 
+    from pipelines.defs.dbt import latest_console_log
     from pipelines.snapshot.cli import publish_latest
 
     print("[demo] publishing the funder snapshot of the latest complete quarter (htic snapshot) ...", flush=True)
@@ -53,6 +56,7 @@ def run(args) -> int:
     print(f"  planted truth (synthetic)  {truth}")
     print(f"  restricted store           {settings.restricted_db}   (identifiers; pipeline only)")
     print(f"  delivery ledger            {settings.ledger_export}   (htic status)")
+    print(f"  dbt's console log          {latest_console_log(settings)}")
     print(f"  analytics warehouse        {settings.analytics_db}   (evaluators: duckdb -readonly)")
     print(f"  funder snapshot            {snap}")
     print("  Dagster UI                 make ui  ->  http://127.0.0.1:3000")

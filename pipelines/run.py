@@ -7,22 +7,33 @@ import json
 import sys
 import time
 
+from pipelines.cliargs import as_of_date
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("--landing", help="landing root (default: $HTIC_LANDING or <warehouse>/landing)")
     parser.add_argument("--warehouse", help="warehouse folder (default: $HTIC_WAREHOUSE or <repo>/warehouse)")
-    parser.add_argument("--as-of", dest="as_of",
+    parser.add_argument("--as-of", dest="as_of", type=as_of_date,
                         help="build every model as of this date (YYYY-MM-DD); default: the last quarter end "
                              "that the deliveries cover through 45 days later (from the data, never the clock)")
+    parser.add_argument("--create", action="store_true",
+                        help="create the warehouse folder if it does not exist (else the run refuses to start: htic init)")
     parser.add_argument("--ingest-only", action="store_true", help="stop after loading the raw tables")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
+    parser.add_argument("--verbose", action="store_true",
+                        help="every Dagster event on the terminal (default: one line per stage, and warnings)")
     parser.add_argument("--create-secret", action="store_true",
                         help="generate the pseudonymisation secret in .secrets/pseudonym.key if no secret is "
                              "configured ($HTIC_PSEUDONYM_SECRET, $HTIC_SECRET_FILE) and the file does not exist")
 
 
-def run_pipeline(settings, as_of=None, *, quiet: bool = False) -> dict:
+def log_level(quiet: bool, verbose: bool = False) -> str:
+    """What Dagster's console logger shows: errors (--quiet), warnings (default), everything (--verbose)."""
+    return "ERROR" if quiet else "INFO" if verbose else "WARNING"
+
+
+def run_pipeline(settings, as_of=None, *, quiet: bool = False, verbose: bool = False) -> dict:
     """The whole pipeline in one run: ingest every pending delivery, build every model as of A
     (default: from the deliveries) and publish the analytics warehouse; what the summary prints."""
     from pipelines import dates, runner
@@ -34,7 +45,7 @@ def run_pipeline(settings, as_of=None, *, quiet: bool = False) -> dict:
               flush=True)
     instance = runner.instance_for(settings)
     t0 = time.perf_counter()
-    result = runner.build(settings, as_of, instance=instance, log_level="ERROR" if quiet else "INFO")
+    result = runner.build(settings, as_of, instance=instance, log_level=log_level(quiet, verbose))
     wall = time.perf_counter() - t0
     steps = {s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in instance.get_run_step_stats(result.run_id)}
     a = runner.built_as_of(result)
@@ -42,6 +53,9 @@ def run_pipeline(settings, as_of=None, *, quiet: bool = False) -> dict:
             "seconds_ingest": steps.get("raw_tables", 0.0),
             "seconds_models": wall - steps.get("raw_tables", 0.0), "analytics": str(settings.analytics_db),
             "headline": headline(settings, a)}
+
+
+MAX_SOURCE_LINES = 8  # more sources than this: one line of totals (the run's output fits on a screen)
 
 
 def format_summary(s: dict) -> str:
@@ -57,11 +71,18 @@ def format_summary(s: dict) -> str:
             lines.append(f"  duplicate {o['delivery_key']} (same bytes as {o['duplicate_of']})")
     for it in s["in_transit"]:
         lines.append(f"  in transit {it['delivery']}" + ("  ** OVERDUE **" if it["overdue"] else ""))
-    if s["per_source"]:
+    if len(s["per_source"]) > MAX_SOURCE_LINES:  # a first load: the totals here, each source in `htic status`
+        totals = {k: sum(ps[k] for ps in s["per_source"].values()) for k in ("rows_loaded", "rows_rejected", "rows_held")}
+        lines.append(f"Rows from {len(s['per_source'])} sources: {totals['rows_loaded']} loaded, "
+                     f"{totals['rows_rejected']} rejected, {totals['rows_held']} held")
+    elif s["per_source"]:
         lines.append("Rows per source (loaded / rejected / held):")
         for src, ps in sorted(s["per_source"].items()):
             lines.append(f"  {src:<28} {ps['rows_loaded']:>10} {ps['rows_rejected']:>8} {ps['rows_held']:>6}")
-    bad = {t: r for t, r in s["checks"].items() if not r["passed"]}
+    unjudged = sorted(t for t, r in s["checks"].items() if not r.get("evaluated", True))
+    if unjudged:
+        lines.append(f"Checks not evaluated (no new rows): {len(unjudged)} of {len(s['checks'])} suites")
+    bad = {t: r for t, r in s["checks"].items() if r.get("evaluated", True) and not r["passed"]}
     if bad:
         lines.append("Checks not passed:")
         for t, r in bad.items():
@@ -98,7 +119,7 @@ def headline(settings, as_of) -> list[dict]:
 
 def print_summary(result: dict) -> None:
     print(format_summary(result["ingest"]))
-    print("(the whole ledger: htic status)")
+    print("(each source, held rows, what is overdue: htic status)")
     print(f"As of {result['as_of']}")
     print(f"Models built and analytics warehouse published in {result['seconds_models']:.1f}s: {result['analytics']}")
     if result["headline"]:
@@ -110,8 +131,6 @@ def print_summary(result: dict) -> None:
 
 
 def run(args) -> int:
-    from datetime import date
-
     from pipelines import runner
     from pipelines.settings import get_settings, pseudonym_secret
 
@@ -120,10 +139,10 @@ def run(args) -> int:
     settings = get_settings(warehouse=args.warehouse, landing=args.landing)
     try:
         if args.ingest_only:
-            summary = runner.ingest(settings, log_level="ERROR" if args.quiet else "INFO")
+            summary = runner.ingest(settings, log_level=log_level(args.quiet, args.verbose))
             print(json.dumps(summary, indent=1, default=str) if args.json else format_summary(summary))
             return 0
-        result = run_pipeline(settings, date.fromisoformat(args.as_of) if args.as_of else None, quiet=args.quiet)
+        result = run_pipeline(settings, args.as_of, quiet=args.quiet, verbose=args.verbose)
     except runner.RunFailed as e:
         print(str(e), file=sys.stderr)
         return 1

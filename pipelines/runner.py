@@ -1,5 +1,7 @@
 """Materialise a selection of the asset graph once, in-process: what `htic run`, `htic snapshot`
-and `htic demo` start (the same graph the UI shows, pipelines/defs).
+and `htic demo` start (the same graph the UI shows, pipelines/defs). Each run is a run of one of
+the named jobs of pipelines/defs/jobs.py (`ingest`, `build`, `funder_snapshot_job`), subset to the
+selection, so the UI lists it under that job.
 
 * `ingest(settings)` — the raw tables (every pending delivery); returns the ingestion summary;
 * `build(settings, as_of=None)` — ingestion, every dbt model as of A, and the analytics warehouse;
@@ -30,6 +32,7 @@ import dagster as dg
 from pipelines import builds, dates
 from pipelines.defs import definitions
 from pipelines.defs.dbt import DBT_ASSETS_NAME, PUBLISH_ASSET_KEY
+from pipelines.defs.jobs import BUILD_JOB, INGEST_JOB, SNAPSHOT_JOB
 from pipelines.ingestion.assets import raw_tables
 from pipelines.ingestion.sensors import pending_from_export, record_alert
 from pipelines.ingestion.warehouse import exclusive_lock
@@ -59,19 +62,23 @@ def instance_for(settings: Settings) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(settings.ensure_dagster_home())))
 
 
-def materialize(settings: Settings, selection: dg.AssetSelection, *, instance: dg.DagsterInstance | None = None,
-                ops: dict | None = None, partition_key: str | None = None, log_level: str = "INFO",
+def materialize(settings: Settings, selection: dg.AssetSelection, *, job: str = BUILD_JOB,
+                instance: dg.DagsterInstance | None = None, ops: dict | None = None,
+                partition_key: str | None = None, log_level: str = "INFO",
                 trigger: str) -> dg.ExecuteInProcessResult:
-    """One in-process run of `selection` of the graph, holding the run lock; raises RunFailed
-    (IngestionFailed when the ingestion step failed) after recording an alert."""
+    """One in-process run of the named `job`, subset to `selection` (with the selected assets'
+    checks), holding the run lock; raises RunFailed (IngestionFailed when the ingestion step
+    failed) after recording an alert."""
     keep_private()
     with run_lock(settings, say):
         with exclusive_lock(settings.store_lock, say):
             remove_leftovers(settings.analytics_db)
         defs = definitions(settings)
-        result = dg.materialize(
-            list(defs.assets), selection=selection, instance=instance or instance_for(settings),
-            resources=defs.resources, partition_key=partition_key, raise_on_error=False,
+        job_def = defs.resolve_job_def(job)
+        keys = selection.resolve(defs.resolve_asset_graph())
+        result = job_def.execute_in_process(
+            asset_selection=sorted(keys, key=lambda k: k.to_user_string()),
+            instance=instance or instance_for(settings), partition_key=partition_key, raise_on_error=False,
             run_config={"ops": {op: {"config": cfg} for op, cfg in (ops or {}).items()},
                         "loggers": {"console": {"config": {"log_level": log_level}}}},
             tags={"htic/trigger": trigger})
@@ -105,7 +112,7 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
 def ingest(settings: Settings, instance: dg.DagsterInstance | None = None, *, deliveries: list[str] | None = None,
            force: bool = False, log_level: str = "INFO") -> dict:
     """Run the `raw_tables` asset (every pending delivery); return its summary dict."""
-    result = materialize(settings, RAW, instance=instance, log_level=log_level, trigger="htic run",
+    result = materialize(settings, RAW, job=INGEST_JOB, instance=instance, log_level=log_level, trigger="htic run",
                          ops={"raw_tables": {"deliveries": list(deliveries or []), "force": force}})
     return ingest_summary(settings, result)
 
@@ -120,7 +127,8 @@ def build(settings: Settings, as_of: date | None = None, *, ingest: bool = True,
     """Ingestion (unless ingest=False), every dbt model as of A and the analytics warehouse, in one
     run. Without A, the dbt asset takes the last quarter end the deliveries cover (pipelines.dates)."""
     pseudonym_secret()  # SecretError now, before ingestion commits anything
-    ops = {DBT_ASSETS_NAME: {"as_of": as_of.isoformat()}} if as_of else {}
+    dbt_config = {"progress": log_level != "ERROR"} | ({"as_of": as_of.isoformat()} if as_of else {})
+    ops = {DBT_ASSETS_NAME: dbt_config}
     return materialize(settings, (RAW | MODELS) if ingest else MODELS, instance=instance, ops=ops,
                        log_level=log_level, trigger="htic run")
 
@@ -153,7 +161,7 @@ def snapshot(settings: Settings, quarter: str, *, build: bool = True, revision_r
         if needs_build(settings, dates.quarter_end(quarter)):
             pseudonym_secret()  # SecretError now, before ingestion commits anything
             selection = selection | MODELS
-    materialize(settings, selection, instance=instance, partition_key=quarter, log_level=log_level,
+    materialize(settings, selection, job=SNAPSHOT_JOB, instance=instance, partition_key=quarter, log_level=log_level,
                 ops={"funder_snapshot": {"revision_reason": revision_reason or ""}}, trigger="htic snapshot")
     if settings.snapshots_dir.exists():
         share_with_group(settings.snapshots_dir)  # what funders and evaluators read (README, "Privacy")

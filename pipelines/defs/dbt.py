@@ -161,6 +161,38 @@ def prune_build_targets(settings: Settings, keep: int = 5, min_age_s: float = 36
             shutil.rmtree(old, ignore_errors=True)
 
 
+# --- the dbt console: into a file under the warehouse, one progress line on the terminal -----------
+
+
+def progress(line: str) -> None:
+    """One line for the person at the terminal (stderr: stdout may carry `--json` output)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def latest_console_log(settings: Settings) -> Path | None:
+    """dbt's console log of the newest build of this warehouse (None before the first)."""
+    logs = sorted(settings.dbt_target_dir.glob(f"{DBT_ASSETS_NAME}-*/console.log"), key=lambda p: p.stat().st_mtime)
+    return logs[-1] if logs else None
+
+
+def console_to_file(events: Iterator, log: Path) -> Iterator:
+    """Pass dbt's events on while what dagster-dbt echoes of dbt's console (on stdout) goes to `log`;
+    a failed build raises dg.Failure naming the log (dbt's messages carry no identifiers, but they
+    are many lines: the terminal gets the path)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as fh:
+        stream = iter(events)
+        while True:
+            with contextlib.redirect_stdout(fh):
+                try:
+                    event = next(stream)
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - dbt failed: the message points at the log
+                    raise dg.Failure(f"dbt build failed ({type(exc).__name__}); details in {log}") from exc
+            yield event
+
+
 # --- translator ---------------------------------------------------------------------------------
 
 
@@ -181,6 +213,33 @@ class HticDbtTranslator(DagsterDbtTranslator):
             return f"intermediate_{fqn[2]}"  # intermediate_linkage, intermediate_cases
         return _GROUPS.get(layer or "", "dbt")
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
+        """A dbt test as an asset check, described by the test's own `description:` (dbt 1.9+;
+        dagster-dbt reads only `meta.description`), else by what the generic test asserts."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=check_description(manifest["nodes"].get(unique_id, {})))
+
+
+def check_description(test: Mapping[str, Any]) -> str:
+    """A dbt test's description: its own, else one sentence from the generic test's arguments."""
+    if test.get("description"):
+        return test["description"]
+    meta = test.get("test_metadata") or {}
+    kwargs = meta.get("kwargs") or {}
+    column = kwargs.get("column_name")
+    values = ", ".join(str(v) for v in kwargs.get("values") or [])
+    said = {
+        "not_null": f"`{column}` is never null.",
+        "unique": f"`{column}` is unique: one row per value.",
+        "unique_key": f"One row per ({', '.join(kwargs.get('columns') or [])}).",
+        "in_set": f"`{column}` takes only the values: {values}.",
+        "accepted_values": f"`{column}` takes only the values: {values}.",
+        "relationships": f"Every `{column}` is found in {kwargs.get('to')} (`{kwargs.get('field')}`).",
+    }.get(meta.get("name"))
+    return said or f"dbt test `{test.get('name', '')}` (tests/ of the dbt project): returns no rows when it holds."
+
 
 TRANSLATOR = HticDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
@@ -191,6 +250,8 @@ class DbtBuildConfig(dg.Config):
     # the as-of date A, YYYY-MM-DD; default: the end of the run's quarter partition, else the last
     # quarter end whose A + 45 the deliveries received cover
     as_of: str | None = None
+    # one line on stderr as the build starts (with the path of dbt's console log) and as it ends
+    progress: bool = True
 
 
 def mart_asset_keys(project: DbtProject) -> list[dg.AssetKey]:
@@ -216,10 +277,15 @@ def build_assets(project: DbtProject) -> tuple[dg.AssetsDefinition, dg.AssetsDef
         context.log.info(f"dbt build as of {as_of} (deliveries with as-of <= {dates.cutoff(as_of)}) "
                          "in the restricted store")
         # the store lock: no other writer (an ingestion or build started elsewhere) while dbt has the file
+        target = build_target_dir(settings, context.run_id)
+        log = target / "console.log"
+        say = progress if config.progress else context.log.info
+        say(f"dbt build as of {as_of} (its console output: {log}) ...")
         with exclusive_lock(settings.store_lock, context.log.info), dbt_env(settings):
-            yield from dbt.cli(dbt_build_args(as_of), context=context,
-                               target_path=build_target_dir(settings, context.run_id)).stream()
+            yield from console_to_file(dbt.cli(dbt_build_args(as_of), context=context, target_path=target).stream(),
+                                      log)
         builds.note_build(settings, as_of, fingerprint)
+        say(f"dbt build as of {as_of}: done")
         prune_build_targets(settings)
 
     @dg.asset(

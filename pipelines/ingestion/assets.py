@@ -2,7 +2,9 @@
 
 * `raw_tables` (multi-asset): one asset per raw table (`raw/<table>`, the keys dbt sources use) and
   the ledger tables. A run processes every pending delivery and validates each table **once** over
-  all of them; its asset checks (`raw/<table>:suite`) carry the Great Expectations results.
+  all of them; its asset checks (`raw/<table>:suite`) carry the Great Expectations results. A suite
+  with no new rows to judge yields no result: the run shows the check as not executed (never as
+  passed), and the run's log names the tables left unjudged.
 * `ingestion/delivery` (dynamic partitions `deliveries`, one per `<source>|<as-of>` folder): every
   run records each processed delivery as a materialization of its partition, so the UI lists the
   deliveries one by one; materializing a partition reprocesses that delivery alone (a rerun or a
@@ -107,9 +109,11 @@ def _table_results(summary: dict, tables: list[str]):
         })
     for t in tables:
         spec = TABLE_SPECS[t]
-        res = summary["checks"].get(t) or {"passed": False, "severity": "ERROR", "error": "no result",
-                                           "failing": [], "rows_validated": None}
+        res = summary["checks"].get(t) or {"passed": False, "evaluated": True, "severity": "ERROR",
+                                           "error": "no result", "failing": [], "rows_validated": None}
         rejected = by_kind_rejected.get(spec.source_kind, [])
+        if not res.get("evaluated", True) and not rejected:
+            continue  # no rows to judge: no verdict, and Dagster shows the check as not executed in this run
         passed = bool(res["passed"]) and not rejected
         severity = dg.AssetCheckSeverity.ERROR if (res["severity"] == "ERROR" or rejected) else dg.AssetCheckSeverity.WARN
         failing = [{k: f.get(k) for k in ("rule", "column", "action", "unexpected_rows", "rows")} for f in res["failing"]]
@@ -133,7 +137,8 @@ LEDGER_SPECS = [dg.AssetSpec(["raw", t], group_name="raw", kinds={"duckdb"}, dep
                                           "rejected_rows": "Rows rejected by row-level rules (file, line, rule)."}[t])
                 for t in LEDGER_TABLES]
 CHECK_SPECS = [dg.AssetCheckSpec("suite", asset=["raw", t],
-                                 description=f"Great Expectations suite raw.{t} over the run's new deliveries")
+                                 description=f"Great Expectations suite raw.{t} over the run's new deliveries "
+                                             "(not executed in a run that brings no new rows of the table)")
                for t in TABLE_SPECS]
 CHECK_SPECS.append(dg.AssetCheckSpec("deliveries_on_time", asset=["raw", "deliveries"],
                                      description="No delivery in transit beyond its cadence + 7 days"))
@@ -152,13 +157,24 @@ def _ledger_results(summary: dict):
                                         "in_transit": len(summary["in_transit"])})
 
 
-@dg.multi_asset(name="raw_tables", specs=RAW_SPECS + LEDGER_SPECS, check_specs=CHECK_SPECS,
+# can_subset: a suite with no rows to judge yields no result (its output must be optional); the
+# ingestion itself is never partial: a run that selects some raw tables still ingests every
+# pending delivery, and reports the selected tables and checks.
+@dg.multi_asset(name="raw_tables", specs=RAW_SPECS + LEDGER_SPECS, check_specs=CHECK_SPECS, can_subset=True,
                 description="Find, archive, control-check, validate and load every pending delivery.")
 def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, htic: HticSettings):
     only = {d.strip().rstrip("/") for d in config.deliveries} or None
     summary = _ingest(context, htic, only=only, force=config.force and bool(only))
-    yield from _table_results(summary, list(TABLE_SPECS))
-    yield from _ledger_results(summary)
+    unjudged = sorted(t for t, r in summary["checks"].items() if not r.get("evaluated", True))
+    if unjudged:
+        context.log.info(f"suites not evaluated (no new rows): {', '.join(unjudged)}")
+    assets, checks = context.selected_asset_keys, context.selected_asset_check_keys
+    for result in [*_table_results(summary, list(TABLE_SPECS)), *_ledger_results(summary)]:
+        if isinstance(result, dg.AssetCheckResult):
+            if dg.AssetCheckKey(result.asset_key, result.check_name) in checks:
+                yield result
+        elif result.asset_key in assets:
+            yield result
 
 
 @dg.asset(key=DELIVERY_KEY, partitions_def=DELIVERIES, group_name="ingestion",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipelines.ingestion.batch import Outcome
 from pipelines.ingestion.spec import TABLE_SPECS
-from pipelines.ingestion.validate import MAX_LOCATIONS
+from pipelines.ingestion.validate import MAX_LOCATIONS, not_evaluated
 
 
 def needs_quarantine_report(out: Outcome) -> bool:
@@ -28,18 +28,20 @@ def write_quarantine_report(quarantine_dir: Path, out: Outcome) -> None:
 
 
 def no_new_deliveries_checks() -> dict[str, dict]:
-    return {t: {"passed": True, "severity": "WARN", "error": None, "failing": [], "rows_validated": 0,
-                "expectations": 0, "note": "no new deliveries in this run"} for t in TABLE_SPECS}
+    return {t: not_evaluated(0, "no new deliveries in this run") for t in TABLE_SPECS}
 
 
 def merge_checks(parts: list[dict]) -> dict:
-    """The suites' results of several batches as one result per table."""
+    """The suites' results of several batches as one result per table: passed when every batch
+    that had rows passed; not evaluated when no batch had rows for the table."""
     merged: dict[str, dict] = {}
     for part in parts:
         for t, r in part.items():
-            m = merged.setdefault(t, {"passed": True, "severity": "WARN", "error": None, "failing": [],
-                                      "rows_validated": 0, "expectations": r.get("expectations", 0)})
-            m["passed"] = m["passed"] and r["passed"]
+            m = merged.setdefault(t, not_evaluated(r.get("expectations", 0), "no new rows in this run"))
+            if r.get("evaluated", True):
+                m["passed"] = (m["passed"] is not False) and r["passed"]
+                m["evaluated"] = True
+                m.pop("note", None)
             if r["severity"] == "ERROR":
                 m["severity"] = "ERROR"
             if r.get("error"):

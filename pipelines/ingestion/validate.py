@@ -4,7 +4,9 @@
 * `row_rules`: each expectation of a suite, translated to a DuckDB set operation over the staged
   table of all the batch's new rows, gives the rows that break it (-> raw.rejected_rows, or held).
 * `run_gx`: Great Expectations runs each suite once over the same staged table (the batch's new
-  deliveries together); its counts must agree with the row rules, else the check fails.
+  deliveries together); its counts must agree with the row rules, else the check fails. A suite
+  over zero rows proves nothing: it is reported as not evaluated (`evaluated: False`, `passed:
+  None`), never as passed.
 * `judge`: a delivery whose rejected rows exceed the reject threshold is rejected whole.
 
 Neither keeps or reports values: only counts, files, lines, columns and rule names.
@@ -192,8 +194,14 @@ def without_values(text: str) -> str:
 
 
 def _failed(message: str) -> dict:
-    return {"passed": False, "severity": "ERROR", "error": message, "failing": [], "rows_validated": None,
-            "expectations": 0}
+    return {"passed": False, "evaluated": True, "severity": "ERROR", "error": message, "failing": [],
+            "rows_validated": None, "expectations": 0}
+
+
+def not_evaluated(expectations: int, note: str) -> dict:
+    """A suite that had no rows to judge: no verdict (`passed` is None), never a pass."""
+    return {"passed": None, "evaluated": False, "severity": "WARN", "error": None, "failing": [],
+            "rows_validated": 0, "expectations": expectations, "note": note}
 
 
 def gx_disabled(suites) -> dict:
@@ -222,6 +230,9 @@ def run_gx(stage_cursor, suites: dict[str, dict], rule_counts: dict[str, dict[st
     try:
         for table, suite in suites.items():
             try:
+                if _staged_rows(stage_cursor, table) == 0:
+                    results[table] = not_evaluated(len(suite["expectations"]), "no new rows in this run")
+                    continue
                 results[table] = _run_one(gx, ctx, ds, table, suite, rule_counts.get(table, {}))
             except Exception as e:  # noqa: BLE001
                 results[table] = _failed(f"suite raw.{table} could not run: {type(e).__name__}: {without_values(e)}")
@@ -235,6 +246,14 @@ def run_gx(stage_cursor, suites: dict[str, dict], rule_counts: dict[str, dict[st
         except Exception:  # noqa: BLE001
             pass
     return results
+
+
+def _staged_rows(stage_cursor, table: str) -> int:
+    con = stage_cursor()
+    try:
+        return con.execute(f"SELECT count(*) FROM {stage_table(table)}").fetchone()[0]
+    finally:
+        con.close()
 
 
 def _exception_message(info) -> str | None:
@@ -288,6 +307,6 @@ def _run_one(gx, ctx, ds, table: str, suite_dict: dict, rule_counts: dict[str, i
                             "unexpected_rows": n, "expectation_id": eid})
     structural = [f for f in failing if f["action"] == STRUCTURAL]
     severity = "ERROR" if errors or disagree or structural else "WARN"
-    return {"passed": not failing and not errors and not disagree, "severity": severity,
+    return {"passed": not failing and not errors and not disagree, "evaluated": True, "severity": severity,
             "error": "; ".join(errors + disagree) or None, "failing": failing, "rows_validated": rows,
             "expectations": len(res.results)}

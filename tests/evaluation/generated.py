@@ -56,5 +56,5 @@ def build(root: Path, seed: int = SEED, scale: float = SCALE) -> GeneratedWorld:
     landing, truth, warehouse = root / "landing", root / "truth", root / "warehouse"
     htic("synth", "--out", str(landing), "--truth", str(truth), "--seed", str(seed), "--scale", str(scale),
          "--dsa-start", DSA_START)
-    out = htic("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    out = htic("run", "--landing", str(landing), "--warehouse", str(warehouse), "--create")
     return GeneratedWorld(landing, truth, warehouse, out)

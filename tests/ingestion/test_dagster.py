@@ -87,10 +87,11 @@ def test_status_and_sensor_work_while_a_writer_holds_the_database(settings_for, 
                                "print('locked', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        args = type("A", (), {"warehouse": str(s.warehouse), "landing": str(s.landing), "json": False})()
-        assert status.run(args) == 0
+        args = type("A", (), {"warehouse": str(s.warehouse), "landing": str(s.landing), "json": False, "all": True,
+                              "source": None, "since": None})()
+        assert status.run(args) == 1  # 2021's deliveries: every source is overdue today
         out = capsys.readouterr().out
-        assert "court-queens/2021-06-30/v1" in out and "accepted" in out
+        assert any(ln.split()[:4] == ["court-queens", "2021-06-30", "v1", "accepted"] for ln in out.splitlines())
         res = HticSettings.from_settings(s)
         assert isinstance(new_deliveries_sensor(dg.build_sensor_context(resources={"htic": res})), dg.SkipReason)
     finally:

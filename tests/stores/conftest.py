@@ -78,7 +78,7 @@ def concurrent_runs(tiny_landing, tmp_path_factory):
     store while the first run's dbt had it: `Could not set lock`)."""
     warehouse = tmp_path_factory.mktemp("concurrent") / "wh"
     env = htic_env()
-    common = ("--landing", str(tiny_landing), "--warehouse", str(warehouse))
+    common = ("--landing", str(tiny_landing), "--warehouse", str(warehouse), "--create")
     first = start_htic("run", *common, env=env, umask=0o000)
     wait_for(lambda: run_owner(warehouse) or first.poll() is not None, 300, "the first run to hold the warehouse")
     second = start_htic("run", *common, "--ingest-only", env=env, umask=0o000)
@@ -116,7 +116,7 @@ def killed_then_rerun(tiny_landing, tmp_path_factory):
     file, then the next `htic run` (all under umask 0o022)."""
     warehouse = tmp_path_factory.mktemp("killed") / "wh"
     env = htic_env()
-    common = ("--landing", str(tiny_landing), "--warehouse", str(warehouse))
+    common = ("--landing", str(tiny_landing), "--warehouse", str(warehouse), "--create")
     victim = start_htic("run", *common, env=env, umask=0o022)
     owner = wait_for(lambda: run_owner(warehouse), 300, "the run to hold the warehouse")
     dbt = wait_for(lambda: dbt_processes(owner["token"]) or victim.poll() is not None, 600, "dbt to start")

@@ -24,7 +24,8 @@ def test_a_bad_secret_stops_the_run_before_anything_is_written(tmp_path, tiny_la
     if case == "short variable":
         env["HTIC_PSEUDONYM_SECRET"] = "too-short"
     warehouse = tmp_path / "wh"
-    done = run_htic("run", "--landing", str(tiny_landing), "--warehouse", str(warehouse), env=env, timeout=120)
+    done = run_htic("run", "--landing", str(tiny_landing), "--warehouse", str(warehouse), "--create", env=env,
+                    timeout=120)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "pseudonymisation secret" in lines[0] and "Traceback" not in done.stderr, done.stderr
@@ -45,7 +46,7 @@ def test_no_secret_configured_needs_a_request_to_generate_one(tmp_path, tiny_lan
     from pipelines.cli import main
 
     warehouse = tmp_path / "wh"
-    args = ["run", "--landing", str(tiny_landing), "--warehouse", str(warehouse)]
+    args = ["run", "--landing", str(tiny_landing), "--warehouse", str(warehouse), "--create"]
     assert main(args) == 2 and not default.exists() and _written(warehouse) == []
     assert main([*args, "--ingest-only", "--create-secret"]) == 0
     assert default.exists() and len(default.read_text().strip()) == 64
