@@ -32,6 +32,7 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "run": ("warehouse", "landing"),
     "status": ("warehouse",),
     "snapshot": ("warehouse",),
+    "docs": ("warehouse",),
     "ui": ("warehouse",),
 }
 
