@@ -95,7 +95,8 @@ def format_summary(s: dict) -> str:
 
 
 def headline(settings, as_of) -> list[dict]:
-    """A few overall figures as of A, pooled over every reported cohort, read from the analytics warehouse."""
+    """A few overall figures as of A, pooled over every reported cohort quarter (not the pooled
+    -R4 and calendar-year rows, which count the same units again), read from the analytics warehouse."""
     import duckdb
 
     from pipelines.catalogue import run_summary
@@ -107,7 +108,8 @@ def headline(settings, as_of) -> list[dict]:
             metric, population, label = line.metric_id, line.population, line.label
             num, den = con.execute(
                 "SELECT sum(numerator), sum(denominator) FROM metrics WHERE as_of = ? AND metric_id = ? "
-                "AND population = ? AND breakdown = 'overall' AND metric_kind = 'rate'",
+                "AND population = ? AND breakdown = 'overall' AND metric_kind = 'rate' "
+                "AND regexp_full_match(cohort, '[0-9]{4}Q[1-4]')",
                 [as_of, metric, population]).fetchone()
             if den:
                 out.append({"metric_id": metric, "population": population, "label": label,

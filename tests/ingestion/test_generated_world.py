@@ -48,6 +48,8 @@ def _typed(v, typ):
         return v if isinstance(v, datetime) else datetime.fromisoformat(v.replace(" ", "T"))
     if typ == "int":
         return int(float(v)) if isinstance(v, float) else int(v)
+    if typ == "number":
+        return float(v)
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)

@@ -20,6 +20,7 @@ from pipelines.sql import qualified
 GRACE_DAYS = 45
 PROSTITUTION = {"PL 230.00", "PL 230.03", "PL 240.37", "ED 6512"}
 BREAKDOWNS = ["court", "age_band", "gender_identity", "race", "ethnicity", "primary_language", "prior_arrests"]
+PROVIDER = ("provider",)  # the provider breakdown (metrics.md v2): G2, G3, G5, G6 only
 WINDOWS = {"6m": 182, "12m": 365, "24m": 730}
 
 
@@ -36,6 +37,47 @@ def quarter_end(label: str) -> pd.Timestamp:
 
 def cohort_mature(label: str, window: int, a: pd.Timestamp) -> bool:
     return quarter_end(label) + pd.Timedelta(days=window) <= a
+
+
+def quarter_number(label: str) -> int:
+    """'2019Q3' -> a count of quarters (consecutive quarters differ by 1)."""
+    return int(label[:4]) * 4 + int(label[5]) - 1
+
+
+def quarter_of_number(n: int) -> str:
+    return f"{n // 4}Q{n % 4 + 1}"
+
+
+def last_reported_quarter(window: int | None, a: pd.Timestamp) -> int:
+    """The latest cohort quarter a metric reports as of A: A's own quarter without a window, else
+    the latest whose last day + window <= A."""
+    n = quarter_number(quarter(a))
+    while window is not None and not cohort_mature(quarter_of_number(n), window, a):
+        n -= 1
+    return n
+
+
+def with_periods(u: pd.DataFrame, cohort: str, window: int | None, a, rolling: bool) -> pd.DataFrame:
+    """The units `u` (already mature) labelled `_period`: once with their cohort quarter, and
+    again with every pooled period of metrics.md v2 that contains it and is reported — '<Q>-R4'
+    (the four quarters ending with Q; only when `rolling`, i.e. overall) and '<YYYY>'. A period is
+    reported when its last quarter is (last_reported_quarter) and its first quarter is not before
+    the population's first quarter with units."""
+    parts = [u.assign(_period=u[cohort])]
+    if u.empty:
+        return parts[0]
+    q = u[cohort].map(quarter_number)
+    first = q.groupby(u.population).transform("min")
+    last = last_reported_quarter(window, a)
+    if rolling:
+        for k in range(4):
+            end = q + k
+            keep = mask((end - 3 >= first) & (end <= last), u)
+            parts.append(u[keep].assign(_period=[quarter_of_number(e) + "-R4" for e in end[keep]]))
+    year = q // 4
+    keep = mask((year * 4 >= first) & (year * 4 + 3 <= last), u)
+    parts.append(u[keep].assign(_period=[str(y) for y in year[keep]]))
+    return pd.concat(parts, ignore_index=True)
 
 
 def mask(values, df) -> np.ndarray:
@@ -304,20 +346,26 @@ def case_table(s: State) -> pd.DataFrame:
 # aggregation
 
 
+def breakdown_sets(breakdowns: bool, extra: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    return [("overall", None)] + ([(b, b) for b in BREAKDOWNS] if breakdowns else []) + [(b, b) for b in extra]
+
+
 def rate_rows(metric, units: pd.DataFrame, flag: str, cohort: str, window: int | None, a,
-              breakdowns=True, den: str | None = None) -> pd.DataFrame:
+              breakdowns=True, den: str | None = None, extra: tuple[str, ...] = (),
+              periods: bool = True) -> pd.DataFrame:
     """units: one row per unit with population, cohort column, breakdown columns, flag (0/1 or
-    count) and optionally a denominator column."""
+    count) and optionally a denominator column. `extra`: further breakdown columns (provider);
+    `periods`: also the pooled periods (with_periods)."""
     u = units[units[cohort].notna()].copy()
     if window is not None:
         u = u[[cohort_mature(q, window, a) for q in u[cohort]]]
     u["_x"] = u[flag].astype(float)
     u["_w"] = u[den].astype(float) if den else 1.0
     rows = []
-    sets = [("overall", None)] + ([(b, b) for b in BREAKDOWNS] if breakdowns else [])
-    for name, col in sets:
-        keys = ["population", cohort] + ([col] if col else [])
-        for k, g in u.groupby(keys):
+    for name, col in breakdown_sets(breakdowns, extra):
+        pu = with_periods(u, cohort, window, a, rolling=col is None) if periods else u.assign(_period=u[cohort])
+        keys = ["population", "_period"] + ([col] if col else [])
+        for k, g in pu.groupby(keys):
             d = g._w.sum()
             if d <= 0:
                 continue
@@ -327,13 +375,13 @@ def rate_rows(metric, units: pd.DataFrame, flag: str, cohort: str, window: int |
     return pd.DataFrame(rows)
 
 
-def duration_rows(metric, units, col, cohort, breakdowns=True):
+def duration_rows(metric, units, col, cohort, a, breakdowns=True, extra: tuple[str, ...] = ()):
     u = units[units[cohort].notna() & units[col].notna()]
     rows = []
-    sets = [("overall", None)] + ([(b, b) for b in BREAKDOWNS] if breakdowns else [])
-    for name, bcol in sets:
-        keys = ["population", cohort] + ([bcol] if bcol else [])
-        for k, g in u.groupby(keys):
+    for name, bcol in breakdown_sets(breakdowns, extra):
+        pu = with_periods(u, cohort, None, a, rolling=bcol is None)
+        keys = ["population", "_period"] + ([bcol] if bcol else [])
+        for k, g in pu.groupby(keys):
             x = g[col].astype(float).to_numpy()
             for suffix, q in [("", 0.5), ("_p75", 0.75)]:
                 rows.append(dict(metric_id=metric + suffix, population=k[0], cohort=k[1], breakdown=name,
@@ -353,7 +401,7 @@ def case_metrics(s: State, c: pd.DataFrame | None = None) -> pd.DataFrame:
     merits["flag"] = merits.disposition.isin(["ACD", "DISMISSED", "PLEA_VIOLATION", "ACQUITTED"])
     out.append(rate_rows("g1_noncriminal_disposition", merits, "flag", "cohort", None, a))
     merits["days"] = (merits.disposition_date - merits.htic_referral_date).dt.days
-    out.append(duration_rows("g1_days_to_disposition", merits, "days", "cohort"))
+    out.append(duration_rows("g1_days_to_disposition", merits, "days", "cohort", a))
     seal = h[h.disposition.isin(["ACD", "DISMISSED"]) & (h.disposition_date <= a - d(days=365))].copy()
     seal["flag"] = (seal.sealed == "Y") & (seal.sealed_date >= seal.disposition_date) & (
         seal.sealed_date <= seal.disposition_date + d(days=365))
@@ -396,7 +444,8 @@ def client_metrics_without_linkage(s: State) -> pd.DataFrame:
     wr["flag"] = wr.survey_would_recommend == "Y"
     out.append(rate_rows("g8_would_recommend", wr, "flag", "cohort", None, a, breakdowns=False))
     rows = []
-    for q, g in ex[ex.survey_helpfulness.notna()].groupby("cohort"):
+    scored = with_periods(ex[ex.survey_helpfulness.notna()], "cohort", None, a, rolling=True)
+    for q, g in scored.groupby("_period"):
         x = g.survey_helpfulness.astype(float)
         rows.append(dict(metric_id="g8_helpfulness_mean", population="htic", cohort=q, breakdown="overall",
                          breakdown_value="all", numerator=x.sum(), denominator=float(len(x)), value=x.mean()))
@@ -474,11 +523,16 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
     links = links.merge(s.clients[key + ["intake_date"]], on=key)  # clients that exist on A
     lk = links.merge(h[["court_id", "docket_id", "htic_referral_date", "mandate_sessions", "cohort"]],
                      on=["court_id", "docket_id"])
+    # the provider breakdown of a case (metrics.md v2): the provider of the earliest intake among
+    # its linked clients (ties: provider_id, then client_id); 'none' without a linked client
+    first_intake = lk.sort_values(["intake_date", "provider_id", "client_id"]).drop_duplicates(["court_id", "docket_id"])
+    case_provider = first_intake[["court_id", "docket_id", "provider_id"]].rename(columns={"provider_id": "provider"})
     out = []
     # --- per case session timelines
     ses = s.sessions.merge(lk, on=key)
     ses = ses[ses.session_date >= ses.htic_referral_date]
-    mand = h[h.mandate_sessions.fillna(0) > 0].copy()
+    mand = h[h.mandate_sessions.fillna(0) > 0].merge(case_provider, on=["court_id", "docket_id"], how="left")
+    mand["provider"] = mand.provider.fillna("none")
     rows = {}
     for (ct, dk), g in ses.groupby(["court_id", "docket_id"]):
         ref = g.htic_referral_date.iloc[0]
@@ -495,16 +549,16 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
     mand = mand.merge(tl, on=["court_id", "docket_id"], how="left")
     m30 = mand[mand.htic_referral_date <= a - d(days=30)].copy()
     m30["flag"] = m30.first_att.notna() & (m30.first_att <= m30.htic_referral_date + d(days=30))
-    out.append(rate_rows("g2_service_start_30d", m30, "flag", "cohort", 30, a))
+    out.append(rate_rows("g2_service_start_30d", m30, "flag", "cohort", 30, a, extra=PROVIDER))
     m180 = mand[mand.htic_referral_date <= a - d(days=180)].copy()
     m180["flag"] = m180.comp.notna() & (m180.comp <= m180.htic_referral_date + d(days=180))
-    out.append(rate_rows("g2_mandate_completion_180d", m180, "flag", "cohort", 180, a))
+    out.append(rate_rows("g2_mandate_completion_180d", m180, "flag", "cohort", 180, a, extra=PROVIDER))
     m180["att180"] = m180.att180.fillna(0)
     m180["den"] = m180.att180 + m180.ns180.fillna(0)
-    out.append(rate_rows("g2_attendance_rate", m180[m180.den > 0], "att180", "cohort", 180, a, den="den"))
+    out.append(rate_rows("g2_attendance_rate", m180[m180.den > 0], "att180", "cohort", 180, a, den="den", extra=PROVIDER))
     comp = mand[mand.comp.notna()].copy()
     comp["days"] = (comp.comp - comp.htic_referral_date).dt.days
-    out.append(duration_rows("g2_days_to_completion", comp, "days", "cohort"))
+    out.append(duration_rows("g2_days_to_completion", comp, "days", "cohort", a, extra=PROVIDER))
     # g5 voluntary continuation
     comp["ccohort"] = comp.comp.map(quarter)
     cc = comp[comp.comp <= a - d(days=180)].copy()
@@ -515,7 +569,7 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
     hit = set(zip(v.court_id, v.docket_id))
     flags = [(ct, dk) in hit for ct, dk in zip(cc.court_id, cc.docket_id)]
     cc["flag"] = flags
-    out.append(rate_rows("g5_voluntary_continuation", cc, "flag", "ccohort", 180, a))
+    out.append(rate_rows("g5_voluntary_continuation", cc, "flag", "ccohort", 180, a, extra=PROVIDER))
     # g9 cases linked
     linked = set(zip(lk.court_id, lk.docket_id))
     m30["linked"] = [(ct, dk) in linked for ct, dk in zip(m30.court_id, m30.docket_id)]
@@ -527,6 +581,7 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
         h[["court_id", "docket_id"] + BREAKDOWNS], on=["court_id", "docket_id"])
     cl["cohort"] = cl.htic_referral_date.map(quarter)
     cl["population"] = "htic"
+    cl["provider"] = cl.provider_id  # a client's provider breakdown: its own provider
     asm = s.assessments.merge(cl[key + ["intake_date"]], on=key)
     in30 = asm[(asm.assessment_date >= asm.intake_date) & (asm.assessment_date <= asm.intake_date + d(days=30))]
     scr = set(zip(in30.provider_id, in30.client_id))
@@ -535,10 +590,10 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
     c30 = cl[cl.intake_date <= a - d(days=30)].copy()
     c30["scr"] = [(p, q) in scr for p, q in zip(c30.provider_id, c30.client_id)]
     c30["ti"] = [(p, q) in ti for p, q in zip(c30.provider_id, c30.client_id)]
-    out.append(rate_rows("g3_needs_screened_30d", c30, "scr", "cohort", 30, a))
-    out.append(rate_rows("g6_trafficking_screened_30d", c30, "ti", "cohort", 30, a))
+    out.append(rate_rows("g3_needs_screened_30d", c30, "scr", "cohort", 30, a, extra=PROVIDER))
+    out.append(rate_rows("g6_trafficking_screened_30d", c30, "ti", "cohort", 30, a, extra=PROVIDER))
     needs = asm[asm.level.isin(["MODERATE", "HIGH"])].groupby(key + ["domain"]).assessment_date.min().reset_index()
-    needs = needs.merge(cl[key + ["cohort", "population"] + BREAKDOWNS], on=key)
+    needs = needs.merge(cl[key + ["cohort", "population", "provider"] + BREAKDOWNS], on=key)
     refs = s.referrals
     needs["want"] = needs.domain.where(needs.domain != "TRAFFICKING_INDICATORS", "LEGAL")
     v = needs.merge(refs[key + ["domain", "referral_date"]].rename(columns={"domain": "want"}), on=key + ["want"])
@@ -547,17 +602,17 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
     fl = [(p, q, dm) in hit for p, q, dm in zip(needs.provider_id, needs.client_id, needs.domain)]
     needs["flag"] = fl
     n60 = needs[needs.assessment_date <= a - d(days=60)]
-    out.append(rate_rows("g3_need_referred_60d", n60, "flag", "cohort", 60, a))
+    out.append(rate_rows("g3_need_referred_60d", n60, "flag", "cohort", 60, a, extra=PROVIDER))
     by_domain = rate_rows("g3_need_referred_60d", n60.assign(court=n60.domain), "flag", "cohort", 60, a)
     by_domain = by_domain[by_domain.breakdown == "court"].assign(breakdown="domain")
     out.append(by_domain)
     out.append(rate_rows("g6_legal_referral_60d", n60[n60.domain == "TRAFFICKING_INDICATORS"], "flag", "cohort",
-                         60, a))
-    rr = refs.merge(cl[key + ["cohort", "population"] + BREAKDOWNS], on=key)
+                         60, a, extra=PROVIDER))
+    rr = refs.merge(cl[key + ["cohort", "population", "provider"] + BREAKDOWNS], on=key)
     rr = rr[rr.referral_date <= a - d(days=90)].copy()
     rr["flag"] = (rr.status == "CONNECTED") & (rr.status_date >= rr.referral_date) & (
         rr.status_date <= rr.referral_date + d(days=90))
-    out.append(rate_rows("g3_referral_connected_90d", rr, "flag", "cohort", 90, a))
+    out.append(rate_rows("g3_referral_connected_90d", rr, "flag", "cohort", 90, a, extra=PROVIDER))
     # g5_self_referred_share by breakdown: every client, attributes of its anchoring case or unknown
     allc = s.clients.merge(cl[key + BREAKDOWNS], on=key, how="left")
     for col in BREAKDOWNS:
@@ -565,7 +620,8 @@ def linked_metrics(s: State, links: pd.DataFrame, c: pd.DataFrame | None = None)
     allc["population"] = "htic"
     allc["cohort"] = allc.intake_date.map(quarter)
     allc["flag"] = allc.referral_source.fillna("") != "COURT_MANDATE"
-    sr = rate_rows("g5_self_referred_share", allc, "flag", "cohort", None, a)
+    allc["provider"] = allc.provider_id
+    sr = rate_rows("g5_self_referred_share", allc, "flag", "cohort", None, a, extra=PROVIDER)
     out.append(sr[sr.breakdown != "overall"])
     return pd.concat([o for o in out if len(o)], ignore_index=True)
 
@@ -599,4 +655,42 @@ def continuity_after_exit(s: State, person_of: dict) -> pd.DataFrame:
     units = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     if units.empty:
         return pd.DataFrame()
-    return rate_rows("g7_continuity_after_exit", units, "flag", "cohort", 60, a, breakdowns=False)
+    return rate_rows("g7_continuity_after_exit", units, "flag", "cohort", 60, a, breakdowns=False, periods=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# targets and verdicts (metrics.md v2, extracts.md targets.csv)
+
+
+def targets_in_force(db_path, as_of) -> pd.DataFrame:
+    """(metric_id, population) -> target, direction in force on A: from targets.csv of the latest
+    accepted program delivery with as-of <= A + 45 that carried the file, the row with the latest
+    effective_from <= A."""
+    a = pd.Timestamp(as_of)
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        dl = _dates(_rt(con, "deliveries"), ["as_of"])
+        files = _rt(con, "delivery_files")
+        targets = _dates(_rt(con, "program__targets"), ["effective_from"])
+    finally:
+        con.close()
+    carried = set(files[files.file_name == "targets.csv"].delivery_key)
+    prog = dl[(dl.source_id == "program") & (dl.status == "accepted") & (dl.as_of <= a + pd.Timedelta(days=GRACE_DAYS))
+              & dl.delivery_key.isin(carried)]
+    if prog.empty:
+        return pd.DataFrame(columns=["metric_id", "population", "target", "direction"])
+    latest = prog.sort_values(["as_of", "version", "delivery_key"]).delivery_key.iloc[-1]
+    t = targets[(targets._delivery_key == latest) & (targets.effective_from <= a)]
+    t = t.sort_values("effective_from").drop_duplicates(["metric_id", "population"], keep="last")
+    return t[["metric_id", "population", "target", "direction"]].reset_index(drop=True)
+
+
+def verdict(ci_low, ci_high, target, direction) -> str | None:
+    """met / not_met / uncertain from a 95% interval and a target (the target counts as good)."""
+    if any(v is None or pd.isna(v) for v in (ci_low, ci_high, target)):
+        return None
+    if direction == "HIGHER":
+        wholly_good, partly_good = ci_low >= target, ci_high >= target
+    else:
+        wholly_good, partly_good = ci_high <= target, ci_low <= target
+    return "met" if wholly_good else "uncertain" if partly_good else "not_met"

@@ -24,6 +24,9 @@ from tests.metrics import reference as R
 from tests.metrics.conftest import A, A0, metrics_at
 
 KEY = ["metric_id", "population", "cohort", "breakdown", "breakdown_value"]
+QUARTER = r"[0-9]{4}Q[1-4]"
+R4 = r"[0-9]{4}Q[1-4]-R4"
+YEAR = r"[0-9]{4}"
 SPEC_METRICS = [
     "g1_noncriminal_disposition", "g1_sealed_within_1y", "g1_days_to_disposition", "g1_days_to_disposition_p75",
     "g1_warrant_180d", "g2_service_start_30d", "g2_mandate_completion_180d", "g2_days_to_completion",
@@ -64,7 +67,9 @@ def test_dbt_build_passed_with_unit_tests(world):
                  "metrics_union_of_estimators_as_of", "metric_catalogue_agrees", "rearrest_windows_and_maturity_edges",
                  "metrics_contract_rejected_snapshot_row_removed_docket_and_late_disposition",
                  "metrics_contract_deleted_records_count_nowhere", "need_referral_matching_domain_and_window",
-                 "continuity_after_a_provider_leaves", "client_person_anchor_case_and_cohort"]:
+                 "continuity_after_a_provider_leaves", "client_person_anchor_case_and_cohort",
+                 "metric_units_pooled_periods", "metrics_verdicts_at_the_edges",
+                 "metrics_verdicts_follow_the_target_in_force_on_a", "case_provider_is_the_earliest_linked_intake"]:
         assert re.search(rf"PASS .*{name}", out), f"unit test {name} did not pass"
 
 
@@ -94,8 +99,12 @@ def test_no_immature_cohort_is_reported(world):
                **{f"g4_rearrest_{k}_{w}": n for k in ("any", "prostitution") for w, n in R.WINDOWS.items()}}
     a = pd.Timestamp(A)
     for mid, n in windows.items():
-        cohorts = set(m[m.metric_id == mid].cohort)
+        cohorts = set(m[(m.metric_id == mid) & m.cohort.str.fullmatch(QUARTER)].cohort)
         assert cohorts, mid
+        # a pooled period only when its last quarter is mature
+        for period in set(m[(m.metric_id == mid) & ~m.cohort.str.fullmatch(QUARTER)].cohort):
+            last = period[:6] if period.endswith("-R4") else f"{period}Q4"
+            assert R.cohort_mature(last, n, a), (mid, period)
         assert all(R.cohort_mature(q, n, a) for q in cohorts), (mid, sorted(cohorts)[-3:])
         # and the latest mature cohort is there (the world has cases every quarter)
         if mid not in ("g7_continuity_after_exit",):
@@ -143,9 +152,10 @@ def test_linkage_dependent_figures_close_to_true_links(world, state_a, cases_a):
     truth = pd.read_csv(world.truth / "client_links.csv", dtype=str)
     true_links = truth[truth.docket_id.notna()][["provider_id", "client_id", "court_id", "docket_id"]]
     ref = R.linked_metrics(state_a, true_links, cases_a)
-    ref = ref[~ref.metric_id.str.contains("days") & (ref.breakdown == "overall")]
+    ref = ref[~ref.metric_id.str.contains("days") & (ref.breakdown == "overall") & ref.cohort.str.fullmatch(QUARTER)]
     got = world.metrics_a_first
-    got = got[got.metric_id.isin(ref.metric_id.unique()) & (got.breakdown == "overall")]
+    got = got[got.metric_id.isin(ref.metric_id.unique()) & (got.breakdown == "overall")
+              & got.cohort.str.fullmatch(QUARTER)]
     p_true, p_got = _pooled(ref), _pooled(got)
     diff = (p_true - p_got).abs()
     assert set(p_true.index) == set(p_got.index)
@@ -165,6 +175,122 @@ def test_continuity_after_exit_close_to_true_persons(world, state_a):
     assert len(j) == len(ref) == len(got)
     assert (j.denominator_true == j.denominator).all()
     assert ((j.numerator_true - j.numerator).abs() <= np.maximum(1, 0.05 * j.denominator)).all(), j
+
+
+POOLED_GOALS = ("g1", "g2", "g3", "g4", "g5", "g6", "g8")
+PROVIDER_GOALS = ("g2", "g3", "g5", "g6")
+
+
+def _quarters_of(period: str) -> list[str]:
+    if re.fullmatch(R4, period):
+        end = R.quarter_number(period[:6])
+        return [R.quarter_of_number(n) for n in range(end - 3, end + 1)]
+    return [f"{period}Q{q}" for q in range(1, 5)]
+
+
+def test_pooled_periods_add_up_the_published_quarters(world):
+    """metrics.md v2: a pooled rate's numerator and denominator are the sums of its quarters'
+    (a quarter without a row counts 0) — for every -R4 (overall only) and calendar year (overall
+    and every breakdown); survival, G7 and the G9 ledger metrics have no pooled periods."""
+    m = world.metrics_a_first
+    quarterly = m[m.cohort.str.fullmatch(QUARTER)].set_index(KEY)[["numerator", "denominator"]]
+    r4 = m[m.cohort.str.fullmatch(R4)]
+    years = m[m.cohort.str.fullmatch(YEAR) & (m.metric_kind != "survival")]
+    assert set(r4.breakdown) == {"overall"}
+    assert {"court", "race", "provider", "domain"} <= set(years.breakdown)
+    pooled = pd.concat([r4, years])
+    assert set(pooled.goal) == set(POOLED_GOALS) | {"g9"}
+    assert set(pooled[pooled.goal == "g9"].metric_id) == {"g9_cases_linked", "g9_nysid_coverage"}
+    assert not (pooled.metric_id == "g7_continuity_after_exit").any()
+    rates = pooled[pooled.metric_kind == "rate"]
+    assert len(rates) > 1000
+    checked = 0
+    for row in rates.itertuples():
+        keys = [(row.metric_id, row.population, q, row.breakdown, row.breakdown_value) for q in _quarters_of(row.cohort)]
+        parts = quarterly.reindex(keys).fillna(0.0)
+        assert parts.numerator.sum() == row.numerator, row
+        assert parts.denominator.sum() == row.denominator, row
+        checked += 1
+    assert checked == len(rates)
+
+
+def test_pooled_periods_are_compared_with_the_reference(world, state_a, cases_a):
+    """The reference (tests/metrics/reference.py) pools the quarterly units itself; the exact
+    comparisons above cover -R4 and calendar-year rows, medians from the pooled units included."""
+    ref = pd.concat([R.case_metrics(state_a, cases_a), R.linked_metrics(state_a, world.links_a, cases_a)])
+    for pattern in (R4, YEAR):
+        periods = ref[ref.cohort.str.fullmatch(pattern)]
+        assert {"g1_days_to_disposition", "g2_days_to_completion_p75", "g2_service_start_30d",
+                "g4_rearrest_any_12m"} <= set(periods.metric_id), pattern
+    got = world.metrics_a_first
+    durations = got[got.metric_id.isin(["g1_days_to_disposition", "g2_days_to_completion"])
+                    & got.cohort.str.fullmatch(YEAR)]
+    assert len(durations) > 20
+
+
+def test_provider_breakdown_counts_each_case_once(world):
+    """metrics.md v2: the provider breakdown of G2, G3, G5, G6 (and no other goal of G1-G6); its cells
+    add up to the overall figure of every quarter and calendar year; each case once in the marts."""
+    m = world.metrics_a_first
+    prov = m[(m.breakdown == "provider") & m.goal.isin(["g1", "g2", "g3", "g4", "g5", "g6"])]
+    assert set(prov.goal) == set(PROVIDER_GOALS)
+    assert set(prov.metric_id) == set(m[m.goal.isin(PROVIDER_GOALS) & (m.breakdown == "overall")].metric_id)
+    assert prov.cohort.str.fullmatch(f"{QUARTER}|{YEAR}").all()
+    overall = m[m.breakdown == "overall"].set_index(["metric_id", "population", "cohort"])
+    sums = prov.groupby(["metric_id", "population", "cohort"])[["numerator", "denominator"]].sum(min_count=1)
+    j = sums.join(overall[["numerator", "denominator"]], rsuffix="_overall", how="left")
+    assert len(j) > 500
+    assert (j.denominator == j.denominator_overall).all(), j[j.denominator != j.denominator_overall].head()
+    rates = j[j.numerator.notna()]
+    assert (rates.numerator == rates.numerator_overall).all()
+    assert "none" in set(prov[prov.metric_id == "g2_service_start_30d"].breakdown_value)
+    con = duckdb.connect(str(world.full_db), read_only=True)
+    try:
+        for mart in ("fct_g2_mandates", "fct_g5_mandate_continuation"):
+            n, keys, blank = con.execute(f"select count(*), count(distinct case_key), count(*) - count(provider) "
+                                         f"from {qualified('analytics', mart)}").fetchone()
+            assert n == keys and blank == 0, mart
+    finally:
+        con.close()
+
+
+def test_targets_and_verdicts(world):
+    """The target in force on A (targets.csv of the latest program delivery with the file, latest
+    effective_from <= A) on every htic row of its metric; the generator revised one target from
+    2026-01-01, so A0 and A see different targets; verdicts follow the interval."""
+    for as_of, got in ((A, world.metrics_a_first), (A0, metrics_at(world.full_db, A0))):
+        expected = R.targets_in_force(world.full_db, as_of)
+        assert len(expected) >= 9
+        j = got.merge(expected, on=["metric_id", "population"], how="left", suffixes=("", "_ref"))
+        htic = j.population == "htic"
+        assert np.array_equal(j.target[htic].to_numpy(float), j.target_ref[htic].to_numpy(float), equal_nan=True)
+        assert (j.direction[htic].fillna("") == j.direction_ref[htic].fillna("")).all()
+        assert j.target[~htic].isna().all() and j.verdict[~htic].isna().all()
+        want = [R.verdict(lo, hi, t, d) for lo, hi, t, d in zip(j.ci_low, j.ci_high, j.target, j.direction)]
+        assert [v if isinstance(v, str) else None for v in j.verdict] == want
+        assert {"met", "uncertain"} <= set(j.verdict.dropna())
+    revised = {as_of: got[(got.metric_id == "g3_need_referred_60d") & (got.population == "htic")].target.unique()
+               for as_of, got in ((A, world.metrics_a_first), (A0, metrics_at(world.full_db, A0)))}
+    assert len(revised[A]) == len(revised[A0]) == 1 and revised[A][0] != revised[A0][0]
+
+
+def test_target_free_text_stays_restricted(world):
+    """set_by and note (free text) are in the restricted store's raw table only: no analytics
+    column carries them, nor any of their values."""
+    con = duckdb.connect(str(world.full_db), read_only=True)
+    try:
+        free = {v for (v,) in con.execute("select set_by from raw.program__targets union "
+                                          "select note from raw.program__targets").fetchall() if v}
+        assert free
+        cols = con.execute("select table_name, column_name from information_schema.columns "
+                           "where table_schema = 'analytics' and data_type = 'VARCHAR'").fetchall()
+        assert not [c for _, c in cols if c in ("set_by", "note")]
+        for t, c in cols:
+            vals = {v for (v,) in con.execute(f"select distinct {ident(c)} from {qualified('analytics', t)}").fetchall()}
+            assert not vals & free, (t, c)
+        assert con.execute("select count(*) from analytics.dim_targets").fetchone()[0] >= 10
+    finally:
+        con.close()
 
 
 def test_wilson_intervals_match_scipy(world):

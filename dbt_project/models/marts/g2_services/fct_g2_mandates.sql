@@ -7,6 +7,7 @@ with cases as (
 select
     {{ as_of_date() }} as as_of,
     {{ case_mart_columns('cases') }},
+    coalesce(providers.provider, 'none') as provider,
     cases.cohort,
     cases.mandate_sessions,
     cases.linked_clients,
@@ -25,3 +26,5 @@ select
     cases.attended_180d,
     cases.no_show_180d
 from cases
+left join {{ ref('int_case_providers') }} as providers
+    on providers.court_id = cases.court_id and providers.docket_id = cases.docket_id
