@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("pipelines.run", "ingest, validate, model and publish, in-process through Dagster"),
     "status": ("pipelines.status", "what arrived, what was held or rejected, what is overdue (never locks the warehouse)"),
     "snapshot": ("pipelines.snapshot.cli", "publish the quarterly funder snapshot"),
-    "docs": ("pipelines.docs", "build the evaluators' dbt docs site (<warehouse>/docs) from analytics.duckdb alone"),
+    "docs": ("pipelines.docs_cli", "build the evaluators' dbt docs site (<warehouse>/docs) from analytics.duckdb alone"),
     "ui": ("pipelines.ui", "start the Dagster UI on 127.0.0.1"),
     "demo": ("pipelines.demo", "synthetic world -> pipeline -> snapshot, printing where results are"),
 }
