@@ -166,7 +166,8 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     previous = previous_snapshot(snaps, quarter, revision)
     ctx = SnapshotContext(quarter=quarter, revision=revision, folder=name, as_of=as_of, cutoff=cutoff, table=table,
                           n_deliveries=len(deliveries), revises=previous.name if revision > 1 else None,
-                          revision_reason=revision_reason, effects=read_funder_effects(settings.analytics_db, as_of))
+                          revision_reason=revision_reason, effects=read_funder_effects(settings.analytics_db, as_of),
+                          earlier=tuple(e for e in earlier if split_revision(e[0])[0] != quarter))
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=snaps))
     try:
