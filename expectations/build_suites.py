@@ -26,15 +26,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from pipelines.ingestion.spec import (AGE_MAX, AGE_MIN, AS_OF_GRACE_DAYS, BIRTH_FLOOR, DATE, INT,  # noqa: E402
+from pipelines.ingestion.spec import (AGE_MAX, AGE_MIN, AS_OF_GRACE_DAYS, BIRTH_FLOOR, DATE, INT, NUM,  # noqa: E402
                                       SCOPE_START, SOURCE_TABLES, TABLE_SPECS, TERM_HORIZON_YEARS, TEXT, TS)
 from pipelines.sql import ident, literal  # noqa: E402
 
-GX_TYPE = {TEXT: "String", DATE: "DATE", INT: "Integer", TS: "TIMESTAMP"}
+GX_TYPE = {TEXT: "String", DATE: "DATE", INT: "Integer", TS: "TIMESTAMP", NUM: "FLOAT"}
 
 NOT_NULL = {
     "program__courts": ["court_id"],
     "program__providers": ["provider_id", "court_id"],
+    "program__targets": ["metric_id", "population", "target", "direction", "effective_from"],
     "court__defendants": ["defendant_id"],
     "court__cases": ["docket_id", "defendant_id"],
     "court__events": ["docket_id", "event_seq", "event_type"],
@@ -48,6 +49,7 @@ NOT_NULL = {
 # Plausible ranges of every number (docs/ingestion.md, "Plausible values").
 BETWEEN = {
     ("program__providers", "capacity"): (0, 10000),
+    ("program__targets", "target"): (0, 10000),  # a share 0-1, days or points of a scale
     ("court__cases", "mandate_sessions"): (0, 200),
     ("court__events", "event_seq"): (1, 10000),
     ("provider__sessions", "minutes"): (0, 1440),
@@ -62,7 +64,9 @@ REGEX = {
 # Dates that are plans or terms, not facts, may lie after the as-of date.
 # Starts may lie up to AS_OF_GRACE_DAYS ahead, ends up to TERM_HORIZON_YEARS.
 PLANNED_STARTS = {("program__courts", "htic_start_date"), ("program__providers", "contract_start")}
-PLANNED_ENDS = {("program__courts", "htic_end_date"), ("program__providers", "contract_end")}
+# A target may be set ahead for a later year: its effective_from is bounded like a term's end.
+PLANNED_ENDS = {("program__courts", "htic_end_date"), ("program__providers", "contract_end"),
+                ("program__targets", "effective_from")}
 NOT_FACTS = PLANNED_STARTS | PLANNED_ENDS
 BIRTH_DATES = {("court__defendants", "dob"), ("provider__clients", "dob")}
 # C0 control characters other than tab, CR and LF; DEL; a byte-order mark (U+FEFF) anywhere but at

@@ -35,8 +35,9 @@ from .truth import TRUTH_FILES, Quirks, TruthWriter, params, write_json_files
 
 
 def generate(out, truth=None, seed: int = 20261130, scale: float = 1.0, end: date = date(2026, 11, 30),
-             dsa_start: date | None = None) -> dict:
-    """Write the landing tree into `out` and the truth into `truth` (default: `<parent of out>/truth`)."""
+             dsa_start: date | None = None, targets: bool = True) -> dict:
+    """Write the landing tree into `out` and the truth into `truth` (default: `<parent of out>/truth`).
+    `targets=False`: a world whose programme never delivers a targets.csv."""
     out = os.path.abspath(os.fspath(out))
     truth = os.path.abspath(os.fspath(truth)) if truth is not None else os.path.join(os.path.dirname(out), "truth")
     if os.path.commonpath([out, truth]) == out:
@@ -48,10 +49,10 @@ def generate(out, truth=None, seed: int = 20261130, scale: float = 1.0, end: dat
     schedule = Schedule.build(end, dsa_start)  # validates before anything is removed
     _clear(out, truth)
     with tempfile.TemporaryDirectory(prefix="htic-synth-") as tmp:
-        return _run(out, truth, tmp, int(seed), float(scale), schedule)
+        return _run(out, truth, tmp, int(seed), float(scale), schedule, targets)
 
 
-def _run(out: str, truth: str, tmp: str, seed: int, scale: float, schedule: Schedule) -> dict:
+def _run(out: str, truth: str, tmp: str, seed: int, scale: float, schedule: Schedule, targets: bool) -> dict:
     os.makedirs(out, exist_ok=True)
     os.makedirs(truth, exist_ok=True)
     programme = Programme(schedule, scale)
@@ -71,7 +72,7 @@ def _run(out: str, truth: str, tmp: str, seed: int, scale: float, schedule: Sche
     truth_writer.close()
 
     # pass 2
-    files += write_program(out, schedule, programme)
+    files += write_program(out, schedule, programme, targets)
     for court in programme.court_list:
         files += write_court(out, tmp, schedule, court, quirks)
     resent = None

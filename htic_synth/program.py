@@ -1,5 +1,5 @@
 """The programme's reference data: courts, providers and their contracts, and the `program/`
-deliveries (courts.csv, providers.csv) that list them."""
+deliveries (courts.csv, providers.csv, and targets.csv where one is delivered) that list them."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from pipelines.ingestion.spec import TABLE_SPECS
 
 from . import world as W
 from .schedule import Schedule
+from .targets import targets_rows
 from .writers import TextOut, delivery_folder, iso, write_control
 
 COURTS_SPEC = TABLE_SPECS["program__courts"]
 PROVIDERS_SPEC = TABLE_SPECS["program__providers"]
+TARGETS_SPEC = TABLE_SPECS["program__targets"]
 
 
 @dataclass(frozen=True)
@@ -106,10 +108,11 @@ class Programme:
         return ps[-1]
 
 
-def write_program(out: str, schedule: Schedule, programme: Programme) -> list:
-    """Full reference tables at every program delivery date. → [(source, control entry)]."""
+def write_program(out: str, schedule: Schedule, programme: Programme, targets: bool = True) -> list:
+    """Full reference tables at every program delivery date, and the programme's targets in the
+    deliveries that carry them (`targets`: whether the world has any). → [(source, control entry)]."""
     files = []
-    for d in schedule.program_dates:
+    for i, d in enumerate(schedule.program_dates):
         o = d.toordinal()
         folder = delivery_folder(out, "program", d)
         w = TextOut(os.path.join(folder, COURTS_SPEC.file_name), COURTS_SPEC.column_names)
@@ -123,7 +126,13 @@ def write_program(out: str, schedule: Schedule, programme: Programme) -> list:
                     continue
                 shown_end = iso(cend) if (cend is not None and cend <= o) else None
                 w.row([p.id, p.spec["name"], cid, iso(start), shown_end, programme.capacity(p)])
-        e2 = w.close()
-        write_control(folder, [e1, e2])
-        files += [("program", e1), ("program", e2)]
+        entries = [e1, w.close()]
+        rows = targets_rows(i, schedule.program_dates) if targets else None
+        if rows is not None:
+            w = TextOut(os.path.join(folder, TARGETS_SPEC.file_name), TARGETS_SPEC.column_names)
+            for r in rows:
+                w.row(r)
+            entries.append(w.close())
+        write_control(folder, entries)
+        files += [("program", e) for e in entries]
     return files

@@ -259,6 +259,10 @@ def expected_files(kind: str) -> list[str]:
     return [TABLE_SPECS[t].file_name for t in SOURCE_TABLES[kind]]
 
 
+def required_files(kind: str) -> list[str]:
+    return [TABLE_SPECS[t].file_name for t in SOURCE_TABLES[kind] if not TABLE_SPECS[t].optional]
+
+
 def check_delivery(d: Delivery, archive_dir: Path) -> Checked:
     """Archive every file of the delivery, then check it against its control file and read it.
 
@@ -319,8 +323,8 @@ def check_delivery(d: Delivery, archive_dir: Path) -> Checked:
                 if name not in expected_files(kind):
                     raise StructuralError(f"file is not part of a {kind} delivery", file=name,
                                           rule="unexpected_file")
-            if kind != "provider":  # snapshots must be whole
-                for name in expected_files(kind):
+            if kind != "provider":  # snapshots must be whole (an optional file may be left out)
+                for name in required_files(kind):
                     if name not in names:
                         raise StructuralError("snapshot file is missing (not in the control file)",
                                               file=name, rule="missing_file")

@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from pipelines.catalogue import metrics_by_id
 from pipelines.sql import ident, qualified
 
 # Column types of the raw tables (docs/architecture.md): text stays VARCHAR (ids keep leading zeros).
-TEXT, DATE, INT, TS = "text", "date", "int", "timestamp"
-DUCKDB_TYPE = {TEXT: "VARCHAR", DATE: "DATE", INT: "INTEGER", TS: "TIMESTAMP"}
+TEXT, DATE, INT, TS, NUM = "text", "date", "int", "timestamp", "number"
+DUCKDB_TYPE = {TEXT: "VARCHAR", DATE: "DATE", INT: "INTEGER", TS: "TIMESTAMP", NUM: "DOUBLE"}
 
 # Source cadence in days (for staleness: overdue once as_of + cadence + 7 days < today).
 CADENCE_DAYS = {"program": None, "court": 31, "provider": 31, "dcjs": 92}
@@ -65,6 +66,7 @@ class TableSpec:
     date_formats: tuple[str, ...] = ("%Y-%m-%d",)
     identifier_columns: tuple[str, ...] = field(default=())  # never echoed in messages
     codes: tuple[tuple[str, tuple[str, ...]], ...] = ()      # (column, allowed codes)
+    optional: bool = False          # a snapshot source's delivery may leave this file out
 
     @property
     def file_name(self) -> str:
@@ -94,6 +96,7 @@ _STATUS = (("updated_at", TS), ("record_status", TEXT))
 # Code lists (extracts.md), named where several columns share one.
 YES_NO = ("Y", "N")
 RECORD_STATUS = ("ACTIVE", "DELETED")
+TARGET_DIRECTIONS = ("HIGHER", "LOWER")
 SERVICE_DOMAINS = ("TRAUMA", "SUBSTANCE_USE", "MENTAL_HEALTH", "HOUSING", "IMMIGRATION", "EMPLOYMENT",
                    "MEDICAL", "TRAFFICKING_INDICATORS")
 
@@ -107,6 +110,15 @@ TABLE_SPECS: dict[str, TableSpec] = {
                   (("provider_id", TEXT), ("provider_name", TEXT), ("court_id", TEXT),
                    ("contract_start", DATE), ("contract_end", DATE), ("capacity", INT)),
                   key=("provider_id", "court_id")),
+        # targets.csv (optional): the programme's measurable goals; `set_by` and `note` are free
+        # text (restricted store only). metric_id is a metric of the catalogue (metrics.md).
+        TableSpec("program__targets", "program", "targets",
+                  (("metric_id", TEXT), ("population", TEXT), ("target", NUM), ("direction", TEXT),
+                   ("effective_from", DATE), ("set_by", TEXT), ("note", TEXT)),
+                  key=("metric_id", "population", "effective_from"), optional=True,
+                  identifier_columns=("set_by", "note"),
+                  codes=(("metric_id", tuple(metrics_by_id())), ("population", ("htic",)),
+                         ("direction", TARGET_DIRECTIONS))),
         TableSpec(name="defendants",
                   columns=(("defendant_id", TEXT), ("nysid", TEXT), ("last_name", TEXT),
                            ("first_name", TEXT), ("dob", DATE), ("sex", TEXT),

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pyarrow as pa
 
 from pipelines.ingestion.batch import Item
-from pipelines.ingestion.spec import DATE, INT, TABLE_SPECS, TEXT, TS
+from pipelines.ingestion.spec import DATE, INT, NUM, TABLE_SPECS, TEXT, TS
 from pipelines.sql import ident, literal
 
 
@@ -71,6 +71,8 @@ def _typed_expr(col: str, typ: str, date_formats: tuple[str, ...]) -> str:
         return f"CAST(COALESCE({parts}) AS DATE)" if len(date_formats) > 1 else f"CAST({parts} AS DATE)"
     if typ == TS:
         return f"TRY_CAST({v} AS TIMESTAMP)"
+    if typ == NUM:
+        return f"TRY_CAST({v} AS DOUBLE)"
     raise ValueError(typ)
 
 

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from pipelines.ingestion.spec import DATE, INT, SOURCE_TABLES, TABLE_SPECS, TEXT, TS
+from pipelines.ingestion.spec import DATE, INT, NUM, SOURCE_TABLES, TABLE_SPECS, TEXT, TS
 from pipelines.settings import EXPECTATIONS_DIR
 
 SUITES = EXPECTATIONS_DIR / "gx" / "expectations" / "raw"
-GX_TYPE_NAME = {TEXT: "String", DATE: "DATE", INT: "Integer", TS: "TIMESTAMP"}
+GX_TYPE_NAME = {TEXT: "String", DATE: "DATE", INT: "Integer", TS: "TIMESTAMP", NUM: "FLOAT"}
 
 
 def _suite(table):

@@ -29,6 +29,7 @@ YMD = re.compile(r"^\d{8}$")
 
 # The extract contract's tables, columns, date columns and code lists (pipelines.ingestion.spec).
 PROGRAM = {TABLE_SPECS[t].file_name: TABLE_SPECS[t].column_names for t in SOURCE_TABLES["program"]}
+PROGRAM_OPTIONAL = {TABLE_SPECS[t].file_name for t in SOURCE_TABLES["program"] if TABLE_SPECS[t].optional}
 COURT = {TABLE_SPECS[t].file_name: TABLE_SPECS[t].column_names for t in SOURCE_TABLES["court"]}
 PROVIDER = {TABLE_SPECS[t].name: TABLE_SPECS[t].column_names for t in SOURCE_TABLES["provider"]}  # sheet names
 _DCJS = TABLE_SPECS["dcjs__arrests"]
@@ -126,8 +127,10 @@ def load_delivery(source: str, folder: str) -> dict[str, list[dict]]:
     names = set(os.listdir(folder)) - {"_control.csv"}
     out: dict[str, list[dict]] = {}
     if source == "program":
-        assert names == set(PROGRAM), names
+        assert set(PROGRAM) - PROGRAM_OPTIONAL <= names <= set(PROGRAM), names
         for n, cols in PROGRAM.items():
+            if n not in names:
+                continue
             h, rows = read_text_table(os.path.join(folder, n))
             assert h == cols, (folder, n, h)
             out[n[:-4]] = rows

@@ -125,6 +125,48 @@ def test_program_reference_tables(world):
     assert 7 <= len({p["provider_id"] for p in world["data"][progs[0]]["providers"]}) <= 9
 
 
+def test_program_targets(world):
+    """targets.csv (extracts.md): the first program delivery lists a target for every headline metric
+    of metrics.md (and more), in the metric's unit with the right direction; the second revises
+    one target from a later effective_from (history); later deliveries carry no file."""
+    from pipelines.catalogue import metrics_by_id
+
+    progs = sorted(k for k in world["data"] if k[0] == "program")
+    first, second = world["data"][progs[0]]["targets"], world["data"][progs[1]]["targets"]
+    assert all("targets" not in world["data"][k] for k in progs[2:])
+    headlines = {"g1_noncriminal_disposition", "g2_service_start_30d", "g3_need_referred_60d", "g4_rearrest_any_12m",
+                 "g5_voluntary_continuation", "g6_trafficking_screened_30d", "g7_active_providers",
+                 "g8_would_recommend", "g9_cases_linked"}
+    assert headlines < {t["metric_id"] for t in first}
+    catalogue = metrics_by_id()
+    lower_is_better = {"g1_days_to_disposition", "g4_rearrest_any_12m"}
+    for t in first + second:
+        m = catalogue[t["metric_id"]]
+        value = float(t["target"])
+        assert t["population"] == "htic" and R.ISO_DATE.match(t["effective_from"])
+        assert t["direction"] == ("LOWER" if t["metric_id"] in lower_is_better else "HIGHER"), t
+        if m.unit == "share":
+            assert 0 < value < 1, t
+        elif m.unit == "score":
+            assert 1 <= value <= 5, t
+        else:
+            assert value >= 1 and value == int(value), t  # days, providers
+        assert t["set_by"] and t["note"]
+    key = lambda t: (t["metric_id"], t["effective_from"])  # noqa: E731
+    assert {key(t) for t in first} < {key(t) for t in second}
+    (revised,) = [t for t in second if key(t) not in {key(x) for x in first}]
+    (old,) = [t for t in first if t["metric_id"] == revised["metric_id"]]
+    assert revised["target"] != old["target"] and revised["effective_from"] > progs[1][1] > old["effective_from"]
+
+
+def test_a_world_without_targets(tmp_path):
+    from htic_synth import generate
+
+    generate(tmp_path / "landing", seed=SEED, scale=0.01, end=END, dsa_start=date(2026, 8, 31), targets=False)
+    for _, as_of, folder in R.deliveries(str(tmp_path / "landing")):
+        assert "targets.csv" not in os.listdir(folder)
+
+
 # ----------------------------------------------------------------------------------------- courts
 def test_court_snapshots_follow_the_spec(world):
     courts = {c["court_id"]: c for c in world["data"][sorted(k for k in world["data"] if k[0] == "program")[0]]["courts"]}

@@ -6,7 +6,9 @@
 
   Keys of a unit-based entry (kind rate | duration | mean | survival), as metric_units():
     id, goal, kind, relation (a mart), where, x, w (default '1'), cohort (default 'cohort'),
-    window (days; cohort maturity), breakdowns (default true), domain.
+    window (days; cohort maturity), breakdowns (default true), domain, provider (the mart's
+    provider column, for the provider breakdown of G2, G3, G5, G6), periods (default: true for
+    rates, durations and means with quarterly cohorts; metrics.md v2, Pooled periods).
   Entries without `relation` are estimated by their own models (int_metrics_providers,
   int_metrics_deliveries); they carry `counts_people` (unit-based metrics count people).
 -#}
@@ -30,21 +32,21 @@
          'where': "population = 'htic' and warrant_window_elapsed", 'x': 'warrant_180d', 'window': 180},
 
         {'id': 'g2_service_start_30d', 'goal': 'g2', 'kind': 'rate', 'relation': 'fct_g2_mandates',
-         'where': 'start_window_elapsed', 'x': 'service_start_30d', 'window': 30},
+         'where': 'start_window_elapsed', 'x': 'service_start_30d', 'window': 30, 'provider': 'provider'},
         {'id': 'g2_mandate_completion_180d', 'goal': 'g2', 'kind': 'rate', 'relation': 'fct_g2_mandates',
-         'where': 'completion_window_elapsed', 'x': 'completed_180d', 'window': 180},
+         'where': 'completion_window_elapsed', 'x': 'completed_180d', 'window': 180, 'provider': 'provider'},
         {'id': 'g2_days_to_completion', 'goal': 'g2', 'kind': 'duration', 'relation': 'fct_g2_mandates',
-         'where': 'is_completed', 'x': 'days_to_completion'},
+         'where': 'is_completed', 'x': 'days_to_completion', 'provider': 'provider'},
         {'id': 'g2_attendance_rate', 'goal': 'g2', 'kind': 'rate', 'relation': 'fct_g2_mandates',
          'where': 'completion_window_elapsed and attended_180d + no_show_180d > 0',
-         'x': 'attended_180d', 'w': 'attended_180d + no_show_180d', 'window': 180},
+         'x': 'attended_180d', 'w': 'attended_180d + no_show_180d', 'window': 180, 'provider': 'provider'},
 
         {'id': 'g3_needs_screened_30d', 'goal': 'g3', 'kind': 'rate', 'relation': 'fct_g3_clients',
-         'where': 'screening_window_elapsed', 'x': 'screened_30d', 'window': 30},
+         'where': 'screening_window_elapsed', 'x': 'screened_30d', 'window': 30, 'provider': 'provider_id'},
         {'id': 'g3_need_referred_60d', 'goal': 'g3', 'kind': 'rate', 'relation': 'fct_g3_client_needs',
-         'where': 'referral_window_elapsed', 'x': 'referred_60d', 'domain': 'domain', 'window': 60},
+         'where': 'referral_window_elapsed', 'x': 'referred_60d', 'domain': 'domain', 'window': 60, 'provider': 'provider_id'},
         {'id': 'g3_referral_connected_90d', 'goal': 'g3', 'kind': 'rate', 'relation': 'fct_g3_referrals',
-         'where': 'connection_window_elapsed', 'x': 'connected_90d', 'window': 90},
+         'where': 'connection_window_elapsed', 'x': 'connected_90d', 'window': 90, 'provider': 'provider_id'},
     ] -%}
 
     {#- G4: HTIC and comparison populations -#}
@@ -66,17 +68,17 @@
 
         {'id': 'g5_voluntary_continuation', 'goal': 'g5', 'kind': 'rate', 'relation': 'fct_g5_mandate_continuation',
          'where': 'continuation_window_elapsed', 'x': 'voluntary_continuation',
-         'cohort': 'completion_cohort', 'window': 180},
+         'cohort': 'completion_cohort', 'window': 180, 'provider': 'provider'},
         {'id': 'g5_self_referred_share', 'goal': 'g5', 'kind': 'rate', 'relation': 'fct_g5_client_intakes',
-         'where': 'true', 'x': 'self_referred'},
+         'where': 'true', 'x': 'self_referred', 'provider': 'provider_id'},
 
         {'id': 'g6_trafficking_screened_30d', 'goal': 'g6', 'kind': 'rate', 'relation': 'fct_g6_clients',
-         'where': 'screening_window_elapsed', 'x': 'trafficking_screened_30d', 'window': 30},
+         'where': 'screening_window_elapsed', 'x': 'trafficking_screened_30d', 'window': 30, 'provider': 'provider_id'},
         {'id': 'g6_legal_referral_60d', 'goal': 'g6', 'kind': 'rate', 'relation': 'fct_g6_clients',
-         'where': 'has_trafficking_indicators and legal_window_elapsed', 'x': 'legal_referral_60d', 'window': 60},
+         'where': 'has_trafficking_indicators and legal_window_elapsed', 'x': 'legal_referral_60d', 'window': 60, 'provider': 'provider_id'},
 
         {'id': 'g7_continuity_after_exit', 'goal': 'g7', 'kind': 'rate', 'relation': 'fct_g7_contract_exits',
-         'where': 'continuity_window_elapsed', 'x': 'continued_60d', 'breakdowns': false, 'window': 60},
+         'where': 'continuity_window_elapsed', 'x': 'continued_60d', 'breakdowns': false, 'window': 60, 'periods': false},
         {'id': 'g7_active_providers', 'goal': 'g7', 'kind': 'count', 'counts_people': false},
         {'id': 'g7_caseload_per_capacity', 'goal': 'g7', 'kind': 'ratio', 'counts_people': true},
 

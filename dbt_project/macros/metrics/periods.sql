@@ -13,6 +13,22 @@
          + interval 3 month - interval 1 day as date)
 {%- endmacro %}
 
+{#- A quarter label '2019Q3' as an integer (year * 4 + quarter - 1): consecutive quarters differ by 1. -#}
+{% macro quarter_index(label) -%}
+    (cast(substr({{ label }}, 1, 4) as integer) * 4 + cast(substr({{ label }}, 6, 1) as integer) - 1)
+{%- endmacro %}
+
+{#- The label '2019Q3' of a quarter index. -#}
+{% macro quarter_index_label(q) -%}
+    (cast(({{ q }}) // 4 as varchar) || 'Q' || cast(({{ q }}) % 4 + 1 as varchar))
+{%- endmacro %}
+
+{#- The last day of the quarter with index q. -#}
+{% macro quarter_index_end(q) -%}
+    cast(make_date(cast(({{ q }}) // 4 as integer), cast((({{ q }}) % 4) * 3 + 1 as integer), 1)
+         + interval 3 month - interval 1 day as date)
+{%- endmacro %}
+
 {#- "within N days after X": X <= d <= X + N (day 0 counts). -#}
 {% macro within_days(d, x, n) -%}
     (({{ d }}) >= ({{ x }}) and ({{ d }}) <= cast(({{ x }}) + {{ n }} as date))

@@ -6,6 +6,7 @@ with cases as (
 
 select
     {{ case_mart_columns('cases') }},
+    coalesce(providers.provider, 'none') as provider,
     cases.cohort,
     cases.mandate_sessions,
     cases.linked_clients,
@@ -24,3 +25,5 @@ select
     cases.attended_180d,
     cases.no_show_180d
 from cases
+left join {{ ref('int_case_providers') }} as providers
+    on providers.court_id = cases.court_id and providers.docket_id = cases.docket_id

@@ -7,8 +7,11 @@ with cases as (
 
 select
     {{ case_mart_columns('cases') }},
+    coalesce(providers.provider, 'none') as provider,
     {{ quarter_label('cases.completion_date') }} as completion_cohort,
     cases.completion_date - cases.htic_referral_date as days_to_completion,
     cases.completion_date <= {{ as_of_date() }} - 180 as continuation_window_elapsed,
     cases.first_voluntary_session_date is not null as voluntary_continuation
 from cases
+left join {{ ref('int_case_providers') }} as providers
+    on providers.court_id = cases.court_id and providers.docket_id = cases.docket_id
