@@ -213,7 +213,7 @@ def _first_page_story(fp, body, small, h2, width) -> list:
     tiny = ParagraphStyle("tiny", parent=small, fontSize=7, leading=8.6, textColor=colors.HexColor("#222222"))
     fig = ParagraphStyle("fig", parent=small, fontName="Helvetica-Bold", fontSize=11, leading=13,
                          textColor=colors.HexColor("#1f5fa8"))
-    verdict = ParagraphStyle("verdict", parent=small, fontName="Helvetica-Bold", fontSize=8, leading=10,
+    verdict = ParagraphStyle("verdict", parent=small, fontName="Helvetica-Bold", fontSize=7.5, leading=9,
                              textColor=colors.white, alignment=1)
     rows = [[Paragraph(f"<b>{h}</b>", tiny) for h in ("Goal and headline", "Period", "Figure", "95% interval, n, target",
                                                       "Verdict", "Change since")]]
@@ -228,8 +228,8 @@ def _first_page_story(fp, body, small, h2, width) -> list:
                 cells = [Paragraph(goal + extra, tiny), Paragraph(e(f.period), tiny),
                          [Paragraph(e(f.text), fig), _spark_drawing(f.spark, f.target_value)] if f.spark
                          else Paragraph(e(f.text), fig),
-                         Paragraph(e(("95% " + f.interval + "; " if f.interval else "") + f"n = {f.n}; target {f.target}"),
-                                   tiny),
+                         Paragraph(e(("95% " + f.interval + "; " if f.interval else "")
+                                     + (f"n = {f.n}; " if f.n else "") + f"target {f.target}"), tiny),
                          Paragraph(e(f"{f.verdict_mark} {f.verdict_word}"), verdict),
                          Paragraph(e(f"quarter: {f.change_quarter}") + "<br/>" + e(f"year: {f.change_year}")
                                    if f.change_quarter else "", tiny)]
@@ -239,7 +239,7 @@ def _first_page_story(fp, body, small, h2, width) -> list:
                 cells = [Paragraph(goal + extra, tiny), Paragraph(e(f.period), tiny),
                          Paragraph(e(f.text), tiny), "", "", ""]
             rows.append(cells)
-    t = Table(rows, colWidths=[46 * mm, 20 * mm, 24 * mm, 32 * mm, 16 * mm, width - 138 * mm], repeatRows=1)
+    t = Table(rows, colWidths=[44 * mm, 18 * mm, 24 * mm, 32 * mm, 19 * mm, width - 137 * mm], repeatRows=1)
     t.setStyle(TableStyle(style))
     out = [Paragraph("Are we on track?", h2), t, Spacer(1, 2 * mm), Paragraph(e(fp.fitness), small)]
     out += [Paragraph(e(n), small) for n in (fp.comparisons, *fp.notes)]
