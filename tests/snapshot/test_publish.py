@@ -211,8 +211,8 @@ def test_workbook_has_the_sheets_and_the_figures_of_metrics_csv(published):
 
     path = published["current"] / "workbook.xlsx"
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    assert wb.sheetnames == ["Notes", "Is the court helping", "G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "G9",
-                             "Definitions"]
+    assert wb.sheetnames == ["Dashboard", "Notes", "Is the court helping", "G1", "G2", "G3", "G4", "G5", "G6", "G7",
+                             "G8", "G9", "All figures", "Definitions"]
     rows = read_csv(published["current"] / "metrics.csv")
     from pipelines.snapshot.definitions_text import breakdown_label
 
@@ -236,6 +236,18 @@ def test_workbook_has_the_sheets_and_the_figures_of_metrics_csv(published):
                     else:
                         assert rec[col] == pytest.approx(float(r[key]), abs=0), (col, r)
     assert seen == len(rows)
+    # goal sheets: newest period first within each measure and population (a quarter's -R4 beside it)
+    def period(c: str) -> tuple:
+        return (int(c[:4]), int(c[5]), c.endswith("-R4")) if c[4:5] == "Q" else ((int(c), 4, False) if c.isdigit()
+                                                                             else (0, 0, False))
+    g2 = [dict(zip(GOAL_COLUMNS, c)) for c in list(wb["G2"].iter_rows(min_row=5, values_only=True))]
+    first = [period(r["Cohort"]) for r in g2 if r["Metric id"] == "g2_service_start_30d"
+             and r["Population"] == "htic" and r["Breakdown"] == "Overall"]
+    assert first == sorted(first, reverse=True) and len(first) > 4
+    # the long table for loading: metrics.csv's columns and rows, in its order
+    long = list(wb["All figures"].iter_rows(values_only=True))
+    assert list(long[0]) == list(rows[0].keys())
+    assert [tuple(str(v) for v in r[:6]) for r in long[1:]] == [tuple(r[k] for k in list(rows[0])[:6]) for r in rows]
     defs = [r[0] for r in wb["Definitions"].iter_rows(min_row=2, values_only=True)]
     assert set(r["metric_id"] for r in rows) <= set(defs)
     notes = " ".join(str(c) for row in wb["Notes"].iter_rows(values_only=True) for c in row if c)
