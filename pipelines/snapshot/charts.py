@@ -329,6 +329,38 @@ def to_svg(spec: dict) -> str:
     return svg
 
 
+def _render(spec_json: str) -> tuple[str, bytes]:
+    """One chart: its SVG and the PNG of that SVG (a worker's task)."""
+    import json
+
+    svg = to_svg(json.loads(spec_json))
+    return svg, to_png(svg)[0]
+
+
+def render_many(specs: list[dict], workers: int | None = None) -> list[tuple[str, bytes]]:
+    """(SVG, PNG) of every spec, in order. Each distinct spec is rendered once (equal figure sets
+    reuse it), in separate processes (vl-convert renders one chart at a time per process); the bytes
+    do not depend on which process drew them."""
+    import json
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    texts = [json.dumps(s, sort_keys=True, separators=(",", ":")) for s in specs]
+    distinct = sorted(set(texts))
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers <= 1 or len(distinct) < 8:
+        done = dict(zip(distinct, map(_render, distinct)))
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            done = dict(zip(distinct, pool.map(_render, distinct, chunksize=max(1, len(distinct) // (4 * workers)))))
+    return [done[t] for t in texts]
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    return struct.unpack(">II", png[16:24])
+
+
 def to_png(svg: str) -> tuple[bytes, int, int]:
     """The SVG as PNG at PNG_SCALE, with its width and height in pixels."""
     import vl_convert as vlc

@@ -42,8 +42,8 @@ def render_pdf(report: Report, path: Path) -> int:
                        ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5), ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
                        ("VALIGN", (0, 0), (-1, -1), "TOP")])
 
-    def image(svg: str, max_w: float):
-        png, w_px, h_px = charts.to_png(svg)
+    def image(png: bytes, max_w: float):
+        w_px, h_px = charts.png_size(png)
         w = min(max_w, w_px / charts.PNG_SCALE * 0.75)
         h = w * h_px / w_px
         max_h = A4[1] - 70 * mm
@@ -91,10 +91,10 @@ def render_pdf(report: Report, path: Path) -> int:
                 head.append(Paragraph(f"{e(h.population)}, cohort {e(h.cohort)}: {e(h.text)}"
                                       f"<font size=8 color='#555555'>{e(extra)}</font>", big))
             if "trend" in m.svgs:
-                head.append(image(m.svgs["trend"], width))
+                head.append(image(m.pngs["trend"], width))
             story.append(KeepTogether(head))
             if "breakdown" in m.svgs:
-                story.append(image(m.svgs["breakdown"], width * 0.85))
+                story.append(image(m.pngs["breakdown"], width * 0.85))
             for n in m.notes:
                 story.append(Paragraph(e(n), small))
     story.append(PageBreak())
@@ -153,7 +153,7 @@ def _effects_story(ef: EffectsSection, body, small, h2, h3, big, grid, width, im
     out += [Spacer(1, 2 * mm), t, Spacer(1, 2 * mm)]
     for name in ("forest", "hazard", "survival", "balance"):
         if name in ef.svgs:
-            out.append(image(ef.svgs[name], width * 0.9))
+            out.append(image(ef.pngs[name], width * 0.9))
             if name == "survival" and ef.logrank:
                 out.append(Paragraph(e(ef.logrank), small))
     if ef.warnings:
