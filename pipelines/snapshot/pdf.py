@@ -61,13 +61,10 @@ def render_pdf(report: Report, path: Path) -> int:
     if r.revises:
         story.append(Paragraph(f"<b>Revision {r.revision}</b> of {e(r.revises)}, correcting: "
                                f"{e(r.revision_reason or '')}. The earlier version stays published unchanged.", body))
-    story.append(Spacer(1, 3 * mm))
-    story += _first_page_story(r.first_page, body, small, h2, width)
-    story.append(Paragraph(e(FOOTNOTE), small))
+    story += _first_page_story(r.first_page, body, small, h2, width, FOOTNOTE + f" Contents: {EFFECTS_TITLE} (page 2); "
+                               "how to read these figures; one section per goal, G1 to G9, each from a new page; "
+                               "definitions of every measure at the end.")
     ef = r.effects
-    story.append(Spacer(1, 2 * mm))
-    story.append(Paragraph(f"Contents: {e(EFFECTS_TITLE)} (page 2); how to read these figures; one section per goal, "
-                           "G1 to G9, each starting on a new page; definitions of every measure at the end.", small))
     story.append(PageBreak())
     story += _effects_story(ef, body, small, h2, h3, big, grid, width, image)
     story.append(PageBreak())
@@ -200,7 +197,7 @@ def _spark_drawing(values: tuple, target: float | None, w: float = 70, h: float 
     return d
 
 
-def _first_page_story(fp, body, small, h2, width) -> list:
+def _first_page_story(fp, body, small, h2, width, footnote: str) -> list:
     """The first page's table: one row per headline figure (the HTML's cards, same texts)."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
@@ -210,7 +207,8 @@ def _first_page_story(fp, body, small, h2, width) -> list:
     from pipelines.snapshot.firstpage import VERDICT_COLOURS
 
     e = html.escape
-    tiny = ParagraphStyle("tiny", parent=small, fontSize=7, leading=8.6, textColor=colors.HexColor("#222222"))
+    tiny = ParagraphStyle("tiny", parent=small, fontSize=6.8, leading=7.9, textColor=colors.HexColor("#222222"))
+    note = ParagraphStyle("note", parent=small, fontSize=7, leading=8.4)
     fig = ParagraphStyle("fig", parent=small, fontName="Helvetica-Bold", fontSize=11, leading=13,
                          textColor=colors.HexColor("#1f5fa8"))
     verdict = ParagraphStyle("verdict", parent=small, fontName="Helvetica-Bold", fontSize=7.5, leading=9,
@@ -241,6 +239,5 @@ def _first_page_story(fp, body, small, h2, width) -> list:
             rows.append(cells)
     t = Table(rows, colWidths=[44 * mm, 18 * mm, 24 * mm, 32 * mm, 19 * mm, width - 137 * mm], repeatRows=1)
     t.setStyle(TableStyle(style))
-    out = [Paragraph("Are we on track?", h2), t, Spacer(1, 2 * mm), Paragraph(e(fp.fitness), small)]
-    out += [Paragraph(e(n), small) for n in (fp.comparisons, *fp.notes)]
-    return out
+    return [Paragraph("Are we on track?", h2), t, Spacer(1, 1.5 * mm), Paragraph(e(fp.fitness), small),
+            Paragraph(e(" ".join((fp.comparisons, *fp.notes, footnote))), note)]

@@ -162,13 +162,17 @@ def _headline(rows: pd.DataFrame, pop: str, kind: str, period: str) -> Headline 
 
 
 def breakdown_cells(rows: pd.DataFrame, kind: str) -> tuple[str | None, list[charts.BreakdownCell]]:
-    """Each breakdown of one recent calendar year (HTIC): figure and interval per group, suppressed
-    groups written as such. The year is the recent one (of the last two) where most groups can be
-    shown; ties go to the latest."""
-    cells = rows[(rows["breakdown"] != "overall") & (rows["population"] == "htic") & rows["cohort"].str.isdigit()]
+    """Each breakdown of one recent period (HTIC): figure and interval per group, suppressed groups
+    written as such. Breakdowns of people are published for calendar years: the year is the recent
+    one (of the last two) where most groups can be shown, ties to the latest; a measure without
+    yearly cells (providers and data sources on A, or per quarter) takes the recent cohort of its own
+    (of the last four) likewise."""
+    cells = rows[(rows["breakdown"] != "overall") & (rows["population"] == "htic")]
+    years = cells[cells["cohort"].str.isdigit()]
+    cells = years if len(years) else cells
     if cells.empty:
         return None, []
-    recent = sorted(set(cells["cohort"]))[-2:]
+    recent = sorted(set(cells["cohort"]))[-2 if len(years) else -4:]
     shown = cells[~cells["suppressed"]].groupby("cohort").size()
     cohort = max(recent, key=lambda c: (int(shown.get(c, 0)), c))
     cells = cells[cells["cohort"] == cohort].copy()
