@@ -211,13 +211,6 @@ def _flag(series: pd.Series) -> pd.Series:
     return series.astype(str).str.lower().isin(["true", "1"])
 
 
-def _counts_people(metric_id: str) -> bool:
-    from pipelines import catalogue
-
-    m = catalogue.metrics_by_id().get(metric_id)
-    return True if m is None else m.counts_people
-
-
 def _earlier_rows(earlier) -> pd.DataFrame:
     """Earlier publications' rows, each in a population of its own (`<population>@<folder>`), with
     the shown figures as published and, where the team's restricted file gives them, the true counts
@@ -226,14 +219,10 @@ def _earlier_rows(earlier) -> pd.DataFrame:
     for item in earlier:
         label, published = item[0], item[1]
         truth = item[2] if len(item) > 2 else None
-        df = published[KEY + ["metric_kind", "numerator", "denominator", "suppressed"]].copy()
+        df = published[KEY + ["metric_kind", "counts_people", "numerator", "denominator", "suppressed"]].copy()
         df = df.astype({k: str for k in KEY})
         df["suppressed"] = _flag(df["suppressed"])
-        if "counts_people" in published:  # publications of metrics.md v1 printed it
-            people = published["counts_people"]
-            df["counts_people"] = _flag(people) if people.dtype == object else people.astype(bool)
-        else:  # v2 publications do not: what the metric counts is in the catalogue (unknown: people)
-            df["counts_people"] = df["metric_id"].map(_counts_people).astype(bool)
+        df["counts_people"] = _flag(df["counts_people"]) if df["counts_people"].dtype == object else df["counts_people"]
         for c in ("numerator", "denominator"):
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
         if truth is not None and len(truth):

@@ -101,10 +101,22 @@ def earlier_publications(settings, snapshots_dir: Path) -> list[tuple]:
     for p in sorted(Path(snapshots_dir).iterdir()) if Path(snapshots_dir).is_dir() else []:
         if split_revision(p.name) and p.is_dir() and (p / "manifest.json").exists():
             truth = restricted_file(settings, p.name)
-            out.append((p.name, pd.read_csv(p / "metrics.csv", dtype=str, keep_default_na=False),
+            out.append((p.name, _with_counts_people(pd.read_csv(p / "metrics.csv", dtype=str, keep_default_na=False)),
                         pd.read_csv(truth, dtype={k: str for k in KEY}, keep_default_na=False,
                                     na_values=[""]) if truth.exists() else None))
     return out
+
+
+def _with_counts_people(rows):
+    """metrics.md v1 publications printed `counts_people`; v2 ones do not: what a metric counts is
+    in the catalogue (a metric it does not know counts people)."""
+    from pipelines import catalogue
+
+    if "counts_people" not in rows:
+        known = catalogue.metrics_by_id()
+        rows["counts_people"] = ["true" if (m := known.get(mid)) is None or m.counts_people else "false"
+                                 for mid in rows["metric_id"]]
+    return rows
 
 
 def write_restricted_file(settings, name: str, truth) -> Path:
