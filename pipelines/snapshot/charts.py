@@ -51,41 +51,135 @@ def _config() -> dict:
             "legend": {"labelFontSize": 10}}
 
 
-def trend_spec(rows: pd.DataFrame, kind: str, title: str) -> dict | None:
-    """Overall figure per cohort, HTIC (and comparison where there is one), with 95% intervals;
-    suppressed cohorts marked 's' at the foot of the chart. None with fewer than two cohorts."""
-    o = rows[rows["breakdown"] == "overall"].sort_values(["population", "cohort"])
-    if o["cohort"].nunique() < 2:
-        return None
-    values = [{"cohort": r.cohort, "population": POP_LABEL.get(r.population, r.population), "value": as_number(r.value),
-               "lo": as_number(r.ci_low), "hi": as_number(r.ci_high), "suppressed": bool(r.suppressed)}
-              for r in o.itertuples(index=False)]
-    pops = [p for p in COLORS if any(v["population"] == p for v in values)]
+TREND_YEARS = 5  # the report's trends span the last five years; the full history is in the workbook
+
+
+def _quarter_index(label: str) -> int:
+    return int(label[:4]) * 4 + int(label[5]) - 1
+
+
+def _segments(points: list[dict]) -> None:
+    """Number the runs of consecutive shown points per population (a suppressed or missing period
+    breaks the line: no line is drawn across it)."""
+    last: dict[str, tuple[int, int]] = {}
+    for p in sorted(points, key=lambda p: (p["population"], p["at"])):
+        if not p["shown"]:
+            continue
+        prev = last.get(p["population"])
+        seg = prev[1] if prev and prev[0] == p["at"] - 1 else (prev[1] + 1 if prev else 0)
+        p["segment"] = f"{p['population']}|{seg}"
+        last[p["population"]] = (p["at"], seg)
+
+
+def trend_spec(rows: pd.DataFrame, kind: str, title: str, last_quarter: str | None = None) -> dict | None:
+    """The overall figure over the last TREND_YEARS years: the pooled four-quarter (-R4) line
+    prominent, each quarter's own figure as a faint point, HTIC and comparison on the same periods;
+    gaps where a period is suppressed; 's' marks a suppressed period. Metrics with yearly cohorts
+    only (survival) get one line over the years. None with fewer than two periods."""
+    o = rows[rows["breakdown"] == "overall"]
+    cohort = o["cohort"].astype(str)
+    quarterly = o[cohort.str.fullmatch(r"\d{4}Q[1-4](-R4)?")]
+    if len(quarterly):
+        last = last_quarter or max(c[:6] for c in quarterly["cohort"])
+        first = _quarter_index(last) - 4 * TREND_YEARS + 1
+        points = []
+        for r in quarterly.itertuples(index=False):
+            at = _quarter_index(r.cohort[:6])
+            if not first <= at <= _quarter_index(last):
+                continue
+            points.append({"at": at, "cohort": r.cohort[:6], "series": "R4" if r.cohort.endswith("-R4") else "quarter",
+                           "population": POP_LABEL.get(r.population, r.population), "value": as_number(r.value),
+                           "lo": as_number(r.ci_low), "hi": as_number(r.ci_high), "suppressed": bool(r.suppressed),
+                           "shown": not r.suppressed and as_number(r.value) is not None, "segment": ""})
+        if len({p["cohort"] for p in points}) < 2:
+            return None
+        r4 = [p for p in points if p["series"] == "R4"]
+        _segments(r4)
+        axis_values = sorted({p["cohort"] for p in points if p["cohort"].endswith("Q1")})
+        note = "line: four quarters pooled (-R4); dots: single quarters"
+    else:
+        points = [{"at": int(r.cohort), "cohort": r.cohort, "series": "R4",
+                   "population": POP_LABEL.get(r.population, r.population), "value": as_number(r.value),
+                   "lo": as_number(r.ci_low), "hi": as_number(r.ci_high), "suppressed": bool(r.suppressed),
+                   "shown": not r.suppressed and as_number(r.value) is not None, "segment": ""}
+                  for r in o.itertuples(index=False) if str(r.cohort).isdigit()]
+        if len(points) and max(p["at"] for p in points) - TREND_YEARS >= min(p["at"] for p in points):
+            points = [p for p in points if p["at"] > max(q["at"] for q in points) - TREND_YEARS]
+        if len({p["cohort"] for p in points}) < 2:
+            return None
+        _segments(points)
+        axis_values = None
+        note = "by year"
+    points.sort(key=lambda p: (p["population"], p["series"], p["at"]))
+    pops = [p for p in COLORS if any(v["population"] == p for v in points)]
     color = {"field": "population", "type": "nominal", "scale": {"domain": pops, "range": [COLORS[p] for p in pops]},
              "legend": {"title": None, "orient": "top"} if len(pops) > 1 else None}
     axis, scale = _axis(kind)
-    cohorts = sorted({v["cohort"] for v in values})
-    x_axis = {"labelAngle": -45}
-    if len(cohorts) > 16:  # many quarters: label the first quarter of each year only
-        x_axis["values"] = [c for c in cohorts if not c[4:] or c.endswith("Q1")] or cohorts[::4]
+    cohorts = sorted({p["cohort"] for p in points})
+    x_axis = {"labelAngle": 0, "labelExpr": "slice(datum.label, 0, 4)"} if axis_values else {"labelAngle": 0}
+    if axis_values:
+        x_axis["values"] = axis_values
     x = {"field": "cohort", "type": "ordinal", "title": None, "sort": cohorts, "axis": x_axis}
+    y = {"field": "value", "type": "quantitative", "axis": axis, "scale": scale}
     layers = []
-    if any(v["lo"] is not None for v in values):
-        layers.append({"transform": [{"filter": "!datum.suppressed && isValid(datum.lo) && isValid(datum.hi)"}],
-                       "mark": {"type": "rule", "strokeWidth": 2, "opacity": 0.5},
+    if any(p["series"] == "quarter" for p in points):
+        layers.append({"transform": [{"filter": "datum.series == 'quarter' && datum.shown"}],
+                       "mark": {"type": "point", "filled": True, "size": 14, "opacity": 0.3},
+                       "encoding": {"x": x, "y": y, "color": color}})
+    if any(p["lo"] is not None for p in points if p["series"] == "R4"):
+        layers.append({"transform": [{"filter": "datum.series == 'R4' && datum.shown && isValid(datum.lo)"}],
+                       "mark": {"type": "area", "opacity": 0.12},
                        "encoding": {"x": x, "y": {"field": "lo", "type": "quantitative", "axis": axis, "scale": scale},
-                                    "y2": {"field": "hi"}, "color": color}})
-    layers.append({"transform": [{"filter": "!datum.suppressed && isValid(datum.value)"}],
-                   "mark": {"type": "line", "point": True, "strokeWidth": 1.5},
-                   "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "axis": axis, "scale": scale},
-                                "color": color}})
-    if any(v["suppressed"] for v in values):
-        layers.append({"transform": [{"filter": "datum.suppressed"}],
+                                    "y2": {"field": "hi"}, "color": color, "detail": {"field": "segment"}}})
+    layers.append({"transform": [{"filter": "datum.series == 'R4' && datum.shown"}],
+                   "mark": {"type": "line", "point": {"size": 22, "filled": True}, "strokeWidth": 2.4},
+                   "encoding": {"x": x, "y": y, "color": color, "detail": {"field": "segment"}}})
+    if any(p["suppressed"] and p["series"] == "R4" for p in points):
+        layers.append({"transform": [{"filter": "datum.series == 'R4' && datum.suppressed"}],
                        "mark": {"type": "text", "baseline": "bottom", "dy": -2, "fontSize": 10},
                        "encoding": {"x": x, "y": {"datum": 0, "type": "quantitative", "scale": scale},
                                     "text": {"value": "s"}, "color": color}})
-    return {"width": 560, "height": 170, "title": {"text": title, "anchor": "start", "fontSize": 12},
-            "data": {"values": values}, "layer": layers, "config": _config()}
+    for p in points:
+        del p["at"]
+    return {"width": 560, "height": 170,
+            "title": {"text": title, "anchor": "start", "fontSize": 12, "subtitle": note, "subtitleFontSize": 10},
+            "data": {"values": points}, "layer": layers, "config": _config()}
+
+
+def sparkline_svg(values: tuple, target: float | None = None, width: int = 120, height: int = 28) -> str:
+    """A small trend drawn by hand (no script, no request): a line through the shown values, broken
+    where a value is missing; the last value marked; the target as a dashed line."""
+    shown = [v for v in values if v is not None]
+    if not shown:
+        return ""
+    lo, hi = min(shown + ([target] if target is not None else [])), max(shown + ([target] if target is not None else []))
+    span = hi - lo or 1.0
+    pad = 3
+    step = (width - 2 * pad) / max(len(values) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[str, str]:
+        return f"{pad + i * step:.1f}", f"{height - pad - (v - lo) / span * (height - 2 * pad):.1f}"
+
+    parts, run = [], []
+    for i, v in enumerate(list(values) + [None]):
+        if v is None:
+            if len(run) > 1:
+                parts.append(f'<polyline fill="none" stroke="#1f5fa8" stroke-width="1.6" points="{" ".join(run)}"/>')
+            elif run:
+                x, y = run[0].split(",")
+                parts.append(f'<circle cx="{x}" cy="{y}" r="1.6" fill="#1f5fa8"/>')
+            run = []
+        else:
+            run.append(",".join(xy(i, v)))
+    last = next(((i, v) for i, v in reversed(list(enumerate(values))) if v is not None))
+    x, y = xy(*last)
+    parts.append(f'<circle cx="{x}" cy="{y}" r="2.4" fill="#1f5fa8"/>')
+    if target is not None:
+        _, ty = xy(0, target)
+        parts.insert(0, f'<line x1="0" x2="{width}" y1="{ty}" y2="{ty}" stroke="#777777" stroke-dasharray="3,2" '
+                        'stroke-width="1"/>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+            f'class="spark">' + "".join(parts) + "</svg>")
 
 
 def breakdown_spec(cells: list[BreakdownCell], kind: str, title: str, cohort: str) -> dict:
@@ -113,7 +207,7 @@ def breakdown_spec(cells: list[BreakdownCell], kind: str, title: str, cohort: st
                                 "fontStyle": "italic"},
                        "encoding": {"y": y, "x": {"datum": 0, "type": "quantitative", "scale": scale},
                                     "text": {"field": "label"}}})
-    return {"title": {"text": f"{title} - by group, cohort {cohort} (HTIC)", "anchor": "start", "fontSize": 12},
+    return {"title": {"text": f"{title} - by group, {cohort} (HTIC)", "anchor": "start", "fontSize": 12},
             "data": {"values": values},
             "facet": {"row": {"field": "breakdown", "type": "nominal", "title": None, "sort": None,
                               "header": {"labelAngle": 0, "labelAlign": "left", "labelAnchor": "start",
@@ -233,6 +327,38 @@ def to_svg(spec: dict) -> str:
     if svg.startswith("<?xml"):
         svg = svg[svg.index("?>") + 2:]
     return svg
+
+
+def _render(spec_json: str) -> tuple[str, bytes]:
+    """One chart: its SVG and the PNG of that SVG (a worker's task)."""
+    import json
+
+    svg = to_svg(json.loads(spec_json))
+    return svg, to_png(svg)[0]
+
+
+def render_many(specs: list[dict], workers: int | None = None) -> list[tuple[str, bytes]]:
+    """(SVG, PNG) of every spec, in order. Each distinct spec is rendered once (equal figure sets
+    reuse it), in separate processes (vl-convert renders one chart at a time per process); the bytes
+    do not depend on which process drew them."""
+    import json
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    texts = [json.dumps(s, sort_keys=True, separators=(",", ":")) for s in specs]
+    distinct = sorted(set(texts))
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers <= 1 or len(distinct) < 8:
+        done = dict(zip(distinct, map(_render, distinct)))
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            done = dict(zip(distinct, pool.map(_render, distinct, chunksize=max(1, len(distinct) // (4 * workers)))))
+    return [done[t] for t in texts]
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    return struct.unpack(">II", png[16:24])
 
 
 def to_png(svg: str) -> tuple[bytes, int, int]:

@@ -26,6 +26,7 @@ class SnapshotContext:
     revises: str | None = None
     revision_reason: str | None = None
     effects: FunderEffects | None = None  # the adjusted comparison, disclosure applied; None: not available
+    earlier: tuple = ()  # earlier publications [(folder, metrics.csv rows, ...)]: "change since" on the first page
 
     @property
     def n_suppressed(self) -> int:

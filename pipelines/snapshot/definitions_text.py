@@ -8,7 +8,7 @@ questions in goal_catalogue.csv beside it.
 
 from __future__ import annotations
 
-METRICS_SPEC_VERSION = "metrics-spec v1"
+METRICS_SPEC_VERSION = "metrics-spec v2"
 
 
 # Notes for the notes sheet and the report: how to read the figures.
@@ -19,6 +19,15 @@ READING_NOTES: list[tuple[str, str]] = [
     ("Cohorts", "Cases are grouped by the quarter in which they were referred (or, where the definition "
      "says so, the quarter of a later event such as the case's outcome). A cohort appears only once "
      "its whole follow-up window has passed, so recent quarters are missing from windowed measures."),
+    ("Periods", "Besides single quarters, figures are given for four quarters pooled: '2026Q2-R4' pools the "
+     "cohorts of the four quarters ending with 2026Q2 (the first page and the trend lines use these), and "
+     "calendar years ('2025'). Groups (court, age, race, provider, ...) are given for calendar years only. "
+     "Outcomes that may still be pending (the case's outcome, days to outcome, days to completing the "
+     "mandate) are shown only for cohorts that ended at least a year before the as-of date (settled)."),
+    ("Targets and verdicts", "Where the programme set a target, a figure's verdict is 'met' when its whole 95% "
+     "interval lies on the good side of the target (the target itself counts as good), 'not met' when the "
+     "whole interval lies on the other side, and 'uncertain' otherwise. The target in force on the as-of date "
+     "applies to every period. No interval or no target: no verdict."),
     ("Intervals", "Shares come with a 95% Wilson interval, means with a 95% t-interval, survival with "
      "a 95% Greenwood (log-log) interval: the range the true figure plausibly lies in. Small groups "
      "give wide intervals."),
@@ -51,6 +60,23 @@ BREAKDOWN_LABELS = {
     "prior_arrests": "Prior arrests (3 years)", "domain": "Area of need", "provider": "Provider",
     "source": "Data source",
 }
+
+
+# Why a group can dominate a breakdown: said beside the panel when it holds the most cases.
+GROUP_WHY = {
+    "unknown": "not recorded in the data the figure comes from; for client measures, clients who came without "
+               "a court case have no court record of it",
+    "none": "cases with no client linked at any provider (no provider record to attribute them to)",
+    "other": "several smaller groups together",
+}
+
+
+def group_why(breakdown: str, value: str) -> str | None:
+    """Why the group `value` may hold most cases of a breakdown, or None when nothing needs saying."""
+    if breakdown == "prior_arrests" and value.lower() == "unknown":
+        return ("no state identification number, or the three years before the arrest reach back before the "
+                "state data begin")
+    return GROUP_WHY.get(value.lower())
 
 
 def breakdown_label(name: str) -> str:

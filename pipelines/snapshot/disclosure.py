@@ -10,6 +10,8 @@ with this module: publication runs primary -> complementary -> audit until the a
    - duration, mean: the denominator (the n behind a median or mean);
    - ratio (clients per capacity): the numerator; count, anything else: every count present.
 
+   Rows funders do not receive (a quarter's breakdown cells, unsettled cohorts: `funders.py`) come
+   in with `published` false: hidden from the start, never printed, but part of every relation.
    Also suppressed: a row whose numerator, denominator or their difference moved by 1-10 since an
    earlier publication showed it (late records restating an old cohort), and a row an earlier
    publication suppressed (showing it now would complete that publication's relations).
@@ -49,6 +51,7 @@ SMALL_MIN, SMALL_MAX = 1, 10
 PRIMARY = "primary"
 RESTATED = "restated"
 COMPLEMENTARY = "complementary"
+UNPUBLISHED = "not published"
 KEY = ["metric_id", "population", "cohort", "breakdown", "breakdown_value"]
 FIGURES = ["numerator", "denominator", "value", "ci_low", "ci_high"]
 
@@ -152,6 +155,11 @@ class _Choice:
         self.size = cell_size(df)
         self.sup = primary_mask(df)
         self.reason = np.where(self.sup, PRIMARY, None).astype(object)
+        # rows funders do not receive (funders.py) are never printed: hidden from the start, and
+        # still counted in every relation a reader can imply them from
+        unpublished = ~df["published"].to_numpy(dtype=bool) if "published" in df else np.zeros(self.n, bool)
+        self.reason[unpublished & ~self.sup] = UNPUBLISHED
+        self.sup |= unpublished
         self.restated, self.known = earlier_shown(df, earlier)
         self.restated &= self.people
         new = self.restated & ~self.sup
@@ -388,6 +396,8 @@ def blank_suppressed(df: pd.DataFrame) -> pd.DataFrame:
     for col in FIGURES:
         if col in df:
             df[col] = df[col].astype(float).where(~sup, np.nan)
+    if "verdict" in df:
+        df["verdict"] = df["verdict"].astype(object).where(~sup, None)
     return df
 
 

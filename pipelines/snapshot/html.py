@@ -11,6 +11,7 @@ import html
 from functools import cache
 from pathlib import Path
 
+from pipelines.snapshot import charts
 from pipelines.snapshot.sections import EFFECTS_NOT_AVAILABLE, EFFECTS_TITLE, FOOTNOTE, Report
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -34,4 +35,5 @@ def _environment():
 
 def render_html(report: Report) -> str:
     return _environment().get_template("report.html.j2").render(r=report, footnote=FOOTNOTE, effects_title=EFFECTS_TITLE,
-                                                                  not_available=EFFECTS_NOT_AVAILABLE)
+                                                                  not_available=EFFECTS_NOT_AVAILABLE,
+                                                                  spark=charts.sparkline_svg)

@@ -1,6 +1,6 @@
 """report.pdf from the report model (the same one report.html shows), written by ReportLab.
 
-Page 1: title and summary; page 2: "Is the court helping?" (the adjusted comparison); then how to
+Page 1: title and the first page ("are we on track?", firstpage.py); page 2: "Is the court helping?" (the adjusted comparison); then how to
 read; then each goal from a new page; then the definitions. Charts are the HTML's SVGs as PNG.
 `invariant=1` fixes the creation date and document id, so the same model gives the same bytes.
 """
@@ -42,8 +42,8 @@ def render_pdf(report: Report, path: Path) -> int:
                        ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5), ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
                        ("VALIGN", (0, 0), (-1, -1), "TOP")])
 
-    def image(svg: str, max_w: float):
-        png, w_px, h_px = charts.to_png(svg)
+    def image(png: bytes, max_w: float):
+        w_px, h_px = charts.png_size(png)
         w = min(max_w, w_px / charts.PNG_SCALE * 0.75)
         h = w * h_px / w_px
         max_h = A4[1] - 70 * mm
@@ -61,24 +61,10 @@ def render_pdf(report: Report, path: Path) -> int:
     if r.revises:
         story.append(Paragraph(f"<b>Revision {r.revision}</b> of {e(r.revises)}, correcting: "
                                f"{e(r.revision_reason or '')}. The earlier version stays published unchanged.", body))
-    story.append(Spacer(1, 6 * mm))
-    story.append(Paragraph("Summary", h2))
-    rows = [["Goal", "Headline measure", "Cohort", "Figure", "95% interval", "n"]]
-    for row in r.summary:
-        m, h = row.measure, row.headline
-        rows.append([Paragraph(f"{row.goal.label} {e(row.goal.title)}", small),
-                     Paragraph(e(m.title) if m else "", small), Paragraph(e(h.cohort), small) if h else "",
-                     h.text if h else "no figures", h.interval if h else "", h.n if h else ""])
-    t = Table(rows, colWidths=[44 * mm, 48 * mm, 26 * mm, 18 * mm, 24 * mm, 14 * mm], repeatRows=1)
-    t.setStyle(grid)
-    story += [t, Spacer(1, 3 * mm), Paragraph(e(FOOTNOTE), small)]
+    story += _first_page_story(r.first_page, body, small, h2, width, FOOTNOTE + f" Contents: {EFFECTS_TITLE} (page 2); "
+                               "how to read these figures; one section per goal, G1 to G9, each from a new page; "
+                               "definitions of every measure at the end.")
     ef = r.effects
-    story.append(Spacer(1, 4 * mm))
-    story.append(Paragraph(f"<b>{e(EFFECTS_TITLE)}</b> " + (e(ef.headline) if ef.available else "Not available.")
-                           + (f" <b>{e(ef.headline_warning)}</b>" if ef.headline_warning else ""), body))
-    story.append(Spacer(1, 6 * mm))
-    story.append(Paragraph(f"Contents: {e(EFFECTS_TITLE)} (page 2); how to read these figures; one section per goal, "
-                           "G1 to G9, each starting on a new page; definitions of every measure at the end.", body))
     story.append(PageBreak())
     story += _effects_story(ef, body, small, h2, h3, big, grid, width, image)
     story.append(PageBreak())
@@ -102,10 +88,10 @@ def render_pdf(report: Report, path: Path) -> int:
                 head.append(Paragraph(f"{e(h.population)}, cohort {e(h.cohort)}: {e(h.text)}"
                                       f"<font size=8 color='#555555'>{e(extra)}</font>", big))
             if "trend" in m.svgs:
-                head.append(image(m.svgs["trend"], width))
+                head.append(image(m.pngs["trend"], width))
             story.append(KeepTogether(head))
             if "breakdown" in m.svgs:
-                story.append(image(m.svgs["breakdown"], width * 0.85))
+                story.append(image(m.pngs["breakdown"], width * 0.85))
             for n in m.notes:
                 story.append(Paragraph(e(n), small))
     story.append(PageBreak())
@@ -164,7 +150,7 @@ def _effects_story(ef: EffectsSection, body, small, h2, h3, big, grid, width, im
     out += [Spacer(1, 2 * mm), t, Spacer(1, 2 * mm)]
     for name in ("forest", "hazard", "survival", "balance"):
         if name in ef.svgs:
-            out.append(image(ef.svgs[name], width * 0.9))
+            out.append(image(ef.pngs[name], width * 0.9))
             if name == "survival" and ef.logrank:
                 out.append(Paragraph(e(ef.logrank), small))
     if ef.warnings:
@@ -175,3 +161,83 @@ def _effects_story(ef: EffectsSection, body, small, h2, h3, big, grid, width, im
     out.append(Paragraph(e(ef.balance_verdict), body))
     out += [Paragraph(e(n), small) for n in ef.notes]
     return out
+
+
+def _spark_drawing(values: tuple, target: float | None, w: float = 70, h: float = 14):
+    """The HTML's sparkline drawn with ReportLab's vector graphics (no image)."""
+    from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine
+    from reportlab.lib import colors
+
+    d = Drawing(w, h)
+    shown = [v for v in values if v is not None]
+    if not shown:
+        return d
+    lo, hi = min(shown + ([target] if target is not None else [])), max(shown + ([target] if target is not None else []))
+    span, pad = (hi - lo) or 1.0, 2
+    step = (w - 2 * pad) / max(len(values) - 1, 1)
+
+    def xy(i, v):
+        return pad + i * step, pad + (v - lo) / span * (h - 2 * pad)
+
+    if target is not None:
+        d.add(Line(0, xy(0, target)[1], w, xy(0, target)[1], strokeColor=colors.HexColor("#777777"),
+                   strokeDashArray=[2, 2], strokeWidth=0.6))
+    run = []
+    blue = colors.HexColor("#1f5fa8")
+    for i, v in enumerate(list(values) + [None]):
+        if v is None:
+            if len(run) > 1:
+                d.add(PolyLine([c for p in run for c in p], strokeColor=blue, strokeWidth=1.1))
+            run = []
+        else:
+            run.append(xy(i, v))
+    i, v = next((i, v) for i, v in reversed(list(enumerate(values))) if v is not None)
+    x, y = xy(i, v)
+    d.add(Circle(x, y, 1.6, fillColor=blue, strokeColor=blue))
+    return d
+
+
+def _first_page_story(fp, body, small, h2, width, footnote: str) -> list:
+    """The first page's table: one row per headline figure (the HTML's cards, same texts)."""
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+
+    from pipelines.snapshot.firstpage import VERDICT_COLOURS
+
+    e = html.escape
+    tiny = ParagraphStyle("tiny", parent=small, fontSize=6.8, leading=7.9, textColor=colors.HexColor("#222222"))
+    note = ParagraphStyle("note", parent=small, fontSize=7, leading=8.4)
+    fig = ParagraphStyle("fig", parent=small, fontName="Helvetica-Bold", fontSize=11, leading=13,
+                         textColor=colors.HexColor("#1f5fa8"))
+    verdict = ParagraphStyle("verdict", parent=small, fontName="Helvetica-Bold", fontSize=7.5, leading=9,
+                             textColor=colors.white, alignment=1)
+    rows = [[Paragraph(f"<b>{h}</b>", tiny) for h in ("Goal and headline", "Period", "Figure", "95% interval, n, target",
+                                                      "Verdict", "Change since")]]
+    style = [("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c9d3e0")),
+             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf4")), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    for gl in fp.goals:
+        for k, f in enumerate(gl.figures):
+            goal = f"<b>{e(gl.goal.label)} {e(gl.goal.title)}</b><br/>{e(gl.title)}" if k == 0 else ""
+            goal += ("<br/>" if goal else "") + e(f.population)
+            extra = "".join(f"<br/>{e(n)}" for n in gl.notes) if k == len(gl.figures) - 1 else ""
+            if f.shown:
+                cells = [Paragraph(goal + extra, tiny), Paragraph(e(f.period), tiny),
+                         [Paragraph(e(f.text), fig), _spark_drawing(f.spark, f.target_value)] if f.spark
+                         else Paragraph(e(f.text), fig),
+                         Paragraph(e(("95% " + f.interval + "; " if f.interval else "")
+                                     + (f"n = {f.n}; " if f.n else "") + f"target {f.target}"), tiny),
+                         Paragraph(e(f"{f.verdict_mark} {f.verdict_word}"), verdict),
+                         Paragraph(e(f"quarter: {f.change_quarter}") + "<br/>" + e(f"year: {f.change_year}")
+                                   if f.change_quarter else "", tiny)]
+                style.append(("BACKGROUND", (4, len(rows)), (4, len(rows)),
+                              colors.HexColor(VERDICT_COLOURS.get(f.verdict, "#555555"))))
+            else:
+                cells = [Paragraph(goal + extra, tiny), Paragraph(e(f.period), tiny),
+                         Paragraph(e(f.text), tiny), "", "", ""]
+            rows.append(cells)
+    t = Table(rows, colWidths=[44 * mm, 18 * mm, 24 * mm, 32 * mm, 19 * mm, width - 137 * mm], repeatRows=1)
+    t.setStyle(TableStyle(style))
+    return [Paragraph("Are we on track?", h2), t, Spacer(1, 1.5 * mm), Paragraph(e(fp.fitness), small),
+            Paragraph(e(" ".join((fp.comparisons, *fp.notes, footnote))), note)]

@@ -101,10 +101,22 @@ def earlier_publications(settings, snapshots_dir: Path) -> list[tuple]:
     for p in sorted(Path(snapshots_dir).iterdir()) if Path(snapshots_dir).is_dir() else []:
         if split_revision(p.name) and p.is_dir() and (p / "manifest.json").exists():
             truth = restricted_file(settings, p.name)
-            out.append((p.name, pd.read_csv(p / "metrics.csv", dtype=str, keep_default_na=False),
+            out.append((p.name, _with_counts_people(pd.read_csv(p / "metrics.csv", dtype=str, keep_default_na=False)),
                         pd.read_csv(truth, dtype={k: str for k in KEY}, keep_default_na=False,
                                     na_values=[""]) if truth.exists() else None))
     return out
+
+
+def _with_counts_people(rows):
+    """metrics.md v1 publications printed `counts_people`; v2 ones do not: what a metric counts is
+    in the catalogue (a metric it does not know counts people)."""
+    from pipelines import catalogue
+
+    if "counts_people" not in rows:
+        known = catalogue.metrics_by_id()
+        rows["counts_people"] = ["true" if (m := known.get(mid)) is None or m.counts_people else "false"
+                                 for mid in rows["metric_id"]]
+    return rows
 
 
 def write_restricted_file(settings, name: str, truth) -> Path:
@@ -160,7 +172,7 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     earlier = earlier_publications(settings, snaps)
     timings["read"] = clock() - t
     t = clock()
-    table, audit, truth = build_table(metrics, earlier)
+    table, audit, truth = build_table(metrics, earlier, as_of)
     timings["disclosure_total"] = clock() - t
     timings["disclosure_audit_final"] = audit.seconds
     effects, effects_audit = effects_files.for_publication(settings.analytics_db, as_of, snaps, settings.restricted_dir,
@@ -170,7 +182,8 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
     previous = previous_snapshot(snaps, quarter, revision)
     ctx = SnapshotContext(quarter=quarter, revision=revision, folder=name, as_of=as_of, cutoff=cutoff, table=table,
                           n_deliveries=len(deliveries), revises=previous.name if revision > 1 else None,
-                          revision_reason=revision_reason, effects=effects)
+                          revision_reason=revision_reason, effects=effects,
+                          earlier=tuple(e for e in earlier if split_revision(e[0])[0] != quarter))
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=snaps))
     try:

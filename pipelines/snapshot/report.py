@@ -22,14 +22,18 @@ from pipelines.snapshot.sections import Report, build_report
 
 
 def render_charts(report: Report) -> None:
-    """Render every chart once to SVG; the PDF converts the same SVG to PNG."""
+    """Render every chart once to SVG and that SVG to PNG (for the PDF), all charts at once in
+    parallel (charts.render_many)."""
+    slots = []  # (holder of svgs/pngs, name, spec)
     for s in report.goals:
         for m in s.metrics:
             for name, spec in (("trend", m.trend), ("breakdown", m.breakdown)):
                 if spec:
-                    m.svgs[name] = charts.to_svg(spec)
-    for name, spec in report.effects.specs.items():
-        report.effects.svgs[name] = charts.to_svg(spec)
+                    slots.append((m, name, spec))
+    slots += [(report.effects, name, spec) for name, spec in report.effects.specs.items()]
+    for (holder, name, _), (svg, png) in zip(slots, charts.render_many([spec for _, _, spec in slots])):
+        holder.svgs[name] = svg
+        holder.pngs[name] = png
 
 
 def write_reports(ctx: SnapshotContext, html_path: Path, pdf_path: Path) -> None:

@@ -1,9 +1,10 @@
 """The report as data: what report.html and report.pdf both show, built once from the funder table.
 
 Per goal (goal_catalogue.csv's order) and measure (metric_catalogue.csv's order): title and
-definition from the catalogue, the headline figure(s) with interval and n, the trend and breakdown
-charts (Vega-Lite specs from charts.py), the breakdown table and the notes. Around them: the
-summary (one headline measure per goal), the reading notes and the definitions of every measure in
+definition from the catalogue, the headline figure(s) of the latest -R4 period (HTIC and comparison
+for the same period) with interval and n, the trend (last five years) and calendar-year breakdown
+charts (Vega-Lite specs from charts.py), the breakdown table and the notes. Around them: the first
+page ("are we on track?", firstpage.py), the reading notes and the definitions of every measure in
 the snapshot. Every figure is already text here; html.py and pdf.py only lay it out.
 """
 
@@ -20,6 +21,7 @@ from pipelines.snapshot import definitions_text as dt
 from pipelines.snapshot.context import SnapshotContext
 from pipelines.snapshot.disclosure import FUNDER_FOOTNOTE
 from pipelines.snapshot.effects import HEADLINE, FunderEffects
+from pipelines.snapshot.firstpage import FirstPage, build_first_page
 
 SUPPRESSED_MARK = "suppressed*"
 FOOTNOTE = FUNDER_FOOTNOTE  # the policy in general words; never which rule hid a figure
@@ -80,6 +82,7 @@ class MetricSection:
     breakdown_cells: list[charts.BreakdownCell] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     svgs: dict[str, str] = field(default_factory=dict)  # 'trend'/'breakdown' -> rendered SVG
+    pngs: dict[str, bytes] = field(default_factory=dict)  # the same charts as PNG (the PDF)
 
 
 @dataclass(frozen=True)
@@ -87,22 +90,6 @@ class GoalSection:
     goal: catalogue.Goal
     metrics: list[MetricSection]
     points_to_effects: bool = False  # it shows HTIC beside comparison cases, unadjusted
-
-    @property
-    def headline_measure(self) -> MetricSection | None:
-        """The measure that stands for the goal in the summary: the catalogue's report_headline,
-        or the goal's first measure when the snapshot lacks it."""
-        for m in self.metrics:
-            if catalogue.metric(m.metric_id).report_headline:
-                return m
-        return self.metrics[0] if self.metrics else None
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    goal: catalogue.Goal
-    measure: MetricSection | None
-    headline: Headline | None  # None: no figures
 
 
 @dataclass(frozen=True)
@@ -123,48 +110,69 @@ class Report:
     revision: int
     revises: str | None
     revision_reason: str | None
-    summary: list[SummaryRow]
     reading_notes: list[tuple[str, str]]
     goals: list[GoalSection]
     definitions: list[Definition]
     effects: EffectsSection
+    first_page: FirstPage
 
     @property
     def title(self) -> str:
         return f"HTIC evaluation - funder snapshot {self.folder}"
 
 
-def _latest(cohorts) -> str | None:
-    cs = sorted(set(cohorts))
-    named = [c for c in cs if c != "all"]
-    return (named or cs or [None])[-1]
+def _period_order(cohort: str) -> tuple:
+    """Later periods last: quarters and -R4 by their (end) quarter, -R4 after the quarter itself;
+    years after their fourth quarter; anything else first."""
+    if len(cohort) >= 6 and cohort[4] == "Q":
+        return (int(cohort[:4]), int(cohort[5]), cohort.endswith("-R4"))
+    if cohort.isdigit():
+        return (int(cohort), 4, False)
+    return (0, 0, False)
 
 
-def _headline(rows: pd.DataFrame, pop: str, kind: str) -> Headline | None:
-    """The overall figure of the latest cohort that can be shown (a suppressed latest cohort gives
-    way to the one before it); all cohorts suppressed -> a suppressed headline."""
+def headline_period(rows: pd.DataFrame) -> str | None:
+    """The period a measure's headline shows: the latest -R4 period of HTIC where it can be shown
+    (else the latest -R4, suppressed); measures without -R4 periods: the latest cohort likewise."""
+    o = rows[(rows["population"] == "htic") & (rows["breakdown"] == "overall")]
+    if o.empty:
+        o = rows[rows["breakdown"] == "overall"]
+    if o.empty:
+        return None
+    r4 = o[o["cohort"].str.endswith("-R4")]
+    pool = r4 if len(r4) else o
+    shown = pool[~pool["suppressed"].astype(bool) & pool["value"].notna()]
+    return max((shown if len(shown) else pool)["cohort"], key=_period_order)
+
+
+def _headline(rows: pd.DataFrame, pop: str, kind: str, period: str) -> Headline | None:
+    """The overall figure of `period` (the same period for HTIC and comparison cases)."""
     rows = rows[(rows["population"] == pop) & (rows["breakdown"] == "overall")]
     if rows.empty:
         return None
-    shown = rows[~rows["suppressed"].astype(bool) & rows["value"].notna()]
-    if shown.empty:
-        return Headline(charts.POP_LABEL.get(pop, pop), _latest(rows["cohort"]), SUPPRESSED_MARK, "", "", True)
-    cohort = _latest(shown["cohort"])
-    r = shown[shown["cohort"] == cohort].iloc[0]
-    if cohort != _latest(rows["cohort"]):
-        cohort = f"{cohort} (later cohorts suppressed)"
-    return Headline(charts.POP_LABEL.get(pop, pop), cohort, fmt_value(r["value"], kind),
-                    fmt_interval(r["ci_low"], r["ci_high"], kind), fmt_count(r["denominator"]), False)
+    hit = rows[rows["cohort"] == period]
+    label = charts.POP_LABEL.get(pop, pop)
+    if hit.empty:
+        return Headline(label, period, "no figure for this period", "", "", True)
+    r = hit.iloc[0]
+    if r["suppressed"] or _missing(r["value"]):
+        return Headline(label, period, SUPPRESSED_MARK, "", "", True)
+    return Headline(label, period, fmt_value(r["value"], kind), fmt_interval(r["ci_low"], r["ci_high"], kind),
+                    fmt_count(r["denominator"]), False)
 
 
 def breakdown_cells(rows: pd.DataFrame, kind: str) -> tuple[str | None, list[charts.BreakdownCell]]:
-    """Each breakdown of one recent cohort (HTIC): figure and interval per group, suppressed groups
-    written as such. The cohort is the recent one (of the last four) where most groups can be
-    shown; ties go to the latest."""
+    """Each breakdown of one recent period (HTIC): figure and interval per group, suppressed groups
+    written as such. Breakdowns of people are published for calendar years: the year is the recent
+    one (of the last two) where most groups can be shown, ties to the latest; a measure without
+    yearly cells (providers and data sources on A, or per quarter) takes the recent cohort of its own
+    (of the last four) likewise."""
     cells = rows[(rows["breakdown"] != "overall") & (rows["population"] == "htic")]
+    years = cells[cells["cohort"].str.isdigit()]
+    cells = years if len(years) else cells
     if cells.empty:
         return None, []
-    recent = sorted(set(cells["cohort"]))[-4:]
+    recent = sorted(set(cells["cohort"]))[-2 if len(years) else -4:]
     shown = cells[~cells["suppressed"]].groupby("cohort").size()
     cohort = max(recent, key=lambda c: (int(shown.get(c, 0)), c))
     cells = cells[cells["cohort"] == cohort].copy()
@@ -191,16 +199,32 @@ def _wants_breakdown(metric_id: str) -> bool:
     return not (metric_id.endswith("_6m") or metric_id.endswith("_24m"))
 
 
-def _metric_section(mid: str, rows: pd.DataFrame) -> MetricSection:
+def dominant_group_notes(rows: pd.DataFrame, cohort: str) -> list[str]:
+    """Per breakdown of the year shown, when the group holding the most cases is one that needs
+    explaining ('unknown', 'none', ...): why it is so large (denominators of shown cells only)."""
+    cells = rows[(rows["population"] == "htic") & (rows["cohort"] == cohort) & (rows["breakdown"] != "overall")
+                 & ~rows["suppressed"].astype(bool) & rows["denominator"].notna()]
+    out = []
+    for bd, g in sorted(cells.groupby("breakdown"), key=lambda x: x[0]):
+        top = g.sort_values(["denominator", "breakdown_value"], ascending=[False, True]).iloc[0]
+        why = dt.group_why(bd, str(top["breakdown_value"]))
+        if why and top["denominator"] >= g["denominator"].sum() / 2:
+            out.append(f"{dt.breakdown_label(bd)}: '{top['breakdown_value']}' holds the most cases in {cohort} - {why}.")
+    return out
+
+
+def _metric_section(mid: str, rows: pd.DataFrame, last_quarter: str | None = None) -> MetricSection:
     kind = str(rows["metric_kind"].iloc[0])
     entry = catalogue.metric(mid)
-    heads = [h for h in (_headline(rows, p, kind) for p in ("htic", "comparison")) if h]
+    period = headline_period(rows)
+    heads = [h for h in (_headline(rows, p, kind, period) for p in ("htic", "comparison")) if h] if period else []
     sec = MetricSection(mid, entry.title, entry.definition, kind, heads)
-    sec.trend = charts.trend_spec(rows, kind, f"{entry.title} - trend across cohorts")
+    sec.trend = charts.trend_spec(rows, kind, f"{entry.title} - trend (last {charts.TREND_YEARS} years)", last_quarter)
     if _wants_breakdown(mid):
         sec.breakdown_cohort, sec.breakdown_cells = breakdown_cells(rows, kind)
         if sec.breakdown_cells:
             sec.breakdown = charts.breakdown_spec(sec.breakdown_cells, kind, entry.title, sec.breakdown_cohort)
+            sec.notes += dominant_group_notes(rows, sec.breakdown_cohort)
     if (rows["population"] == "comparison").any():
         sec.notes.append("Comparison cases are not adjusted for differences between the groups: "
                          f"for the adjusted comparison, see '{EFFECTS_TITLE}'.")
@@ -211,12 +235,12 @@ def _metric_section(mid: str, rows: pd.DataFrame) -> MetricSection:
     return sec
 
 
-def goal_sections(table: pd.DataFrame) -> list[GoalSection]:
+def goal_sections(table: pd.DataFrame, last_quarter: str | None = None) -> list[GoalSection]:
     out = []
     for g in catalogue.load_goals():
         ids = sorted(table.loc[table["goal"] == g.label, "metric_id"].unique(), key=catalogue.metric_order)
         rows = table[table["goal"] == g.label]
-        out.append(GoalSection(g, [_metric_section(mid, table[table["metric_id"] == mid]) for mid in ids],
+        out.append(GoalSection(g, [_metric_section(mid, table[table["metric_id"] == mid], last_quarter) for mid in ids],
                                points_to_effects=bool((rows["population"] == "comparison").any())))
     return out
 
@@ -275,6 +299,7 @@ class EffectsSection:
     caveats: list[str] = field(default_factory=list)
     specs: dict[str, dict] = field(default_factory=dict)  # 'forest', 'hazard', 'survival', 'balance'
     svgs: dict[str, str] = field(default_factory=dict)
+    pngs: dict[str, bytes] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -412,17 +437,19 @@ def _fmt_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
+def first_page(ctx: SnapshotContext) -> FirstPage:
+    """The first page of this snapshot: copies of its published rows and of earlier publications'."""
+    return build_first_page(ctx.table, ctx.quarter, ctx.as_of, list(ctx.earlier), ctx.effects)
+
+
 def build_report(ctx: SnapshotContext) -> Report:
-    goals = goal_sections(ctx.table)
-    summary = []
-    for s in goals:
-        m = s.headline_measure
-        summary.append(SummaryRow(s.goal, m, m.headlines[0] if m and m.headlines else None))
+    goals = goal_sections(ctx.table, ctx.quarter)
     definitions = []
     for mid in sorted(set(ctx.table["metric_id"]), key=catalogue.metric_order):
         entry = catalogue.metric(mid)
         definitions.append(Definition(mid, entry.title, entry.goal.upper(), entry.definition))
     return Report(folder=ctx.folder, as_of=ctx.as_of, cutoff=ctx.cutoff, n_deliveries=ctx.n_deliveries,
                   spec_version=dt.METRICS_SPEC_VERSION, revision=ctx.revision, revises=ctx.revises,
-                  revision_reason=ctx.revision_reason, summary=summary, reading_notes=dt.READING_NOTES,
-                  goals=goals, definitions=definitions, effects=effects_section(ctx.effects))
+                  revision_reason=ctx.revision_reason, reading_notes=dt.READING_NOTES,
+                  goals=goals, definitions=definitions, effects=effects_section(ctx.effects),
+                  first_page=first_page(ctx))

@@ -16,15 +16,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.snapshot import disclosure
+from pipelines.snapshot import disclosure, funders
 
 KEY = ["metric_id", "population", "cohort", "breakdown", "breakdown_value"]
-COLUMNS = ["metric_id", "goal", "population", "cohort", "breakdown", "breakdown_value", "numerator", "denominator",
-           "value", "ci_low", "ci_high", "as_of", "metric_kind", "counts_people", "suppressed"]
-CONTRACT = COLUMNS[:14]
-# in memory the table keeps a `suppression_reason` column for the writers that still read it; it is
-# always empty: the reasons go to the team's restricted file (build_table's third result) only
-TABLE_COLUMNS = COLUMNS + ["suppression_reason"]
+# metrics.csv / .parquet, in the spec's order (metrics.md v2, "What funders receive")
+COLUMNS = ["metric_id", "goal", "population", "cohort", "breakdown", "breakdown_value", "metric_kind", "numerator",
+           "denominator", "value", "ci_low", "ci_high", "target", "direction", "verdict", "suppressed", "as_of"]
+# what is read from the warehouse's `metrics` (counts_people decides what disclosure control covers)
+CONTRACT = KEY + ["goal", "metric_kind", "numerator", "denominator", "value", "ci_low", "ci_high", "target",
+                  "direction", "verdict", "as_of", "counts_people"]
+# in memory the table also keeps `counts_people` (the report says which figures are not about people)
+# and a `suppression_reason` column that is always empty: the reasons go to the team's restricted
+# file (build_table's third result) only
+TABLE_COLUMNS = COLUMNS + ["counts_people", "suppression_reason"]
 FIGURES = ["numerator", "denominator", "value", "ci_low", "ci_high"]
 
 # decimals of value and interval, by metric kind (metrics.md: rates 4 decimals, days 1)
@@ -92,23 +96,29 @@ def _round(x, places: int):
     return r + 0.0  # no negative zero
 
 
-def build_table(metrics: pd.DataFrame, earlier: list[tuple] = ()):
-    """Disclosure control on the unrounded counts (given the earlier publications [(folder, rows of
-    its metrics.csv, true counts of its hidden rows or None)]), then rounding, then the spec's row order. Returns (table, audit result);
-    raises DisclosureRefused, before anything is written, when the audit does not pass. Also returns
-    the true counts of the suppressed rows, for the team's restricted file (never for funders)."""
+def build_table(metrics: pd.DataFrame, earlier: list[tuple] = (), as_of: date | None = None):
+    """What funders receive (funders.publish_mask) under disclosure control on the unrounded counts
+    (given the earlier publications [(folder, rows of its metrics.csv, true counts of its hidden rows
+    or None)]), then rounding, then the spec's row order. The rows funders do not receive take part
+    in disclosure control as never printed (a reader can imply them), then are dropped. Returns
+    (table, audit result); raises DisclosureRefused, before anything is written, when the audit does
+    not pass. Also returns the true counts of the suppressed published rows, for the team's
+    restricted file (never for funders). `as_of` defaults to the rows' own as_of."""
     if metrics.empty:
         raise SnapshotError("no metric rows for this as-of date")
     check_no_identifiers(metrics)
     df = metrics[CONTRACT].copy()
-    for col in FIGURES:
+    for col in FIGURES + ["target"]:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     df["counts_people"] = df["counts_people"].astype(object).where(df["counts_people"].notna(), True).astype(bool)
+    as_of = as_of or pd.to_datetime(df["as_of"]).dt.date.max()
+    df["published"] = funders.publish_mask(df, as_of)
     # a fixed row order before the choice: the pattern must not depend on how the rows were read
     df = df.sort_values(KEY, kind="mergesort").reset_index(drop=True)
     df, result = disclosure.protect(df, earlier)
     if not result.passed:
         raise DisclosureRefused(result.failures)
+    df = df[df["published"]].drop(columns="published").reset_index(drop=True)
     truth = disclosure.hidden_truth(df)  # the reasons leave here, for the team's restricted file only
     df = disclosure.blank_suppressed(df)
     df["suppression_reason"] = None  # funders see that a cell is suppressed, never why (workbook included)
@@ -120,6 +130,9 @@ def build_table(metrics: pd.DataFrame, earlier: list[tuple] = ()):
     df["as_of"] = pd.to_datetime(df["as_of"]).dt.date
     df["counts_people"] = df["counts_people"].fillna(True).astype(bool)
     df["goal"] = df["goal"].astype(str).str.upper()  # the mart says 'g1'; funders read 'G1'
+    df["target"] = [_round(x, DECIMALS.get(k, 4)) for x, k in zip(df["target"].tolist(), kinds)]
+    for col in ("direction", "verdict"):
+        df[col] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in df[col].tolist()]
     for col in KEY + ["goal", "metric_kind"]:
         df[col] = df[col].astype(str)
     # rows sorted by metric, population, cohort, breakdown, value (code-point order of each text)
@@ -150,12 +163,12 @@ def formatted_rows(table: pd.DataFrame) -> list[dict[str, str]]:
         places = DECIMALS.get(r.metric_kind, 4)
         out.append({
             "metric_id": r.metric_id, "goal": r.goal, "population": r.population, "cohort": r.cohort,
-            "breakdown": r.breakdown, "breakdown_value": r.breakdown_value,
+            "breakdown": r.breakdown, "breakdown_value": r.breakdown_value, "metric_kind": r.metric_kind,
             "numerator": format_count(r.numerator), "denominator": format_count(r.denominator),
             "value": format_number(r.value, places), "ci_low": format_number(r.ci_low, places),
-            "ci_high": format_number(r.ci_high, places), "as_of": r.as_of.isoformat(),
-            "metric_kind": r.metric_kind, "counts_people": "true" if r.counts_people else "false",
-            "suppressed": "true" if r.suppressed else "false",
+            "ci_high": format_number(r.ci_high, places), "target": format_number(r.target, places),
+            "direction": r.direction or "", "verdict": r.verdict or "",
+            "suppressed": "true" if r.suppressed else "false", "as_of": r.as_of.isoformat(),
         })
     return out
 
@@ -178,13 +191,13 @@ def write_parquet(table: pd.DataFrame, path: Path) -> None:
 
     schema = pa.schema([
         ("metric_id", pa.string()), ("goal", pa.string()), ("population", pa.string()), ("cohort", pa.string()),
-        ("breakdown", pa.string()), ("breakdown_value", pa.string()), ("numerator", pa.float64()),
-        ("denominator", pa.float64()), ("value", pa.float64()), ("ci_low", pa.float64()), ("ci_high", pa.float64()),
-        ("as_of", pa.date32()), ("metric_kind", pa.string()), ("counts_people", pa.bool_()),
-        ("suppressed", pa.bool_()),
+        ("breakdown", pa.string()), ("breakdown_value", pa.string()), ("metric_kind", pa.string()),
+        ("numerator", pa.float64()), ("denominator", pa.float64()), ("value", pa.float64()), ("ci_low", pa.float64()),
+        ("ci_high", pa.float64()), ("target", pa.float64()), ("direction", pa.string()), ("verdict", pa.string()),
+        ("suppressed", pa.bool_()), ("as_of", pa.date32()),
     ])
     data = {c: table[c].tolist() for c in COLUMNS}
-    for c in FIGURES:
+    for c in FIGURES + ["target"]:
         data[c] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in data[c]]
     pq.write_table(pa.Table.from_pydict(data, schema=schema), str(path), compression="zstd",
                    compression_level=3, use_dictionary=True, write_statistics=True)

@@ -1,4 +1,6 @@
-"""workbook.xlsx — what a funder opens: a notes sheet, a sheet per goal, a definitions sheet.
+"""workbook.xlsx — what a funder opens: the Dashboard (the first page), a notes sheet, the adjusted
+comparison, a sheet per goal (newest period first, frozen headers, filters), every figure as one long
+table for loading ("All figures", metrics.csv's columns), and a definitions sheet.
 
 Goals, metric titles, definitions and units come from the metric catalogue (`pipelines.catalogue`);
 the Definitions sheet lists every metric of the catalogue, in its order.
@@ -19,10 +21,15 @@ from pipelines.snapshot import definitions_text as dt
 from pipelines.snapshot import sections
 from pipelines.snapshot.context import SnapshotContext
 from pipelines.snapshot.effects import FunderEffects
-from pipelines.snapshot.table import DECIMALS
+from pipelines.snapshot.firstpage import VERDICT_COLOURS
+from pipelines.snapshot.table import COLUMNS, DECIMALS
 
 GOAL_COLUMNS = ["Metric id", "Metric", "Population", "Cohort", "Breakdown", "Breakdown value", "Value",
-                "95% CI low", "95% CI high", "Numerator", "Denominator", "Suppressed"]
+                "95% CI low", "95% CI high", "Numerator", "Denominator", "Target", "Direction", "Verdict", "Suppressed"]
+DASHBOARD = "Dashboard"
+DASHBOARD_COLUMNS = ["Goal", "Headline", "Population", "Period", "Figure", "95% interval", "n", "Target", "Verdict",
+                     "Change since previous quarter", "Change since a year before", "Last eight -R4 figures"]
+ALL_FIGURES = "All figures"
 SUPPRESSED_TEXT = "suppressed"
 EFFECTS_SHEET = "Is the court helping"  # a sheet name may not hold '?'
 EFFECT_COLUMNS = ["Outcome", "Time zero", "Method", "Measure", "Estimate", "95% CI low", "95% CI high", "p",
@@ -59,6 +66,7 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
     grey = wb.add_format({"font_color": "#7A7A7A", "italic": True})
     num_formats = {k: wb.add_format({"num_format": _fmt(k)}) for k in DECIMALS}
     int_fmt = wb.add_format({"num_format": "0"})
+    _dashboard_sheet(wb, ctx, {"bold": bold, "head": head, "title": title, "wrap": wrap, "grey": grey})
 
     # --- Notes --------------------------------------------------------------------------------
     ws = wb.add_worksheet("Notes")
@@ -114,16 +122,16 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
         ws.set_row(3, 30)
         for c, name in enumerate(GOAL_COLUMNS):
             ws.write(3, c, name, head)
-        widths = [30, 44, 12, 9, 22, 20, 11, 11, 11, 11, 12, 11]
+        widths = [30, 44, 12, 10, 22, 20, 11, 11, 11, 11, 12, 10, 10, 10, 11]
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
         rows = table[table["goal"] == g.label]
-        # for reading: measures in the spec's order, HTIC before comparison, the overall row first
+        # for reading: measures in the spec's order, HTIC before comparison, newest period first, the
+        # overall row first
         order = sorted(range(len(rows)), key=lambda i: (
             catalogue.metric_order(rows["metric_id"].iat[i]), rows["population"].iat[i] != "htic",
-            rows["population"].iat[i],
-            rows["cohort"].iat[i], rows["breakdown"].iat[i] != "overall", rows["breakdown"].iat[i],
-            rows["breakdown_value"].iat[i]))
+            rows["population"].iat[i], _newest_first(rows["cohort"].iat[i]), rows["breakdown"].iat[i] != "overall",
+            rows["breakdown"].iat[i], rows["breakdown_value"].iat[i]))
         rows = rows.iloc[order]
         r = 4
         for row in rows.itertuples(index=False):
@@ -145,13 +153,19 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
                     v = getattr(row, col)
                     if v is not None and v == v:
                         ws.write_number(r, c, v, int_fmt if float(v).is_integer() else None)
-            ws.write_string(r, 11, "yes" if row.suppressed else "no")
+            if row.target is not None and row.target == row.target:
+                ws.write_number(r, 11, row.target, num_formats.get(kind))
+            ws.write_string(r, 12, row.direction or "")
+            ws.write_string(r, 13, (row.verdict or "").replace("_", " "))
+            ws.write_string(r, 14, "yes" if row.suppressed else "no")
             r += 1
         if r == 4:
             ws.write_string(4, 0, "No figures for this goal as of this date.")
         else:
             ws.autofilter(3, 0, r - 1, len(GOAL_COLUMNS) - 1)
         ws.freeze_panes(4, 2)
+
+    _all_figures_sheet(wb, ctx.table, head)
 
     # --- definitions --------------------------------------------------------------------------
     ws = wb.add_worksheet("Definitions")
@@ -166,6 +180,86 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
         ws.write_string(r, 4, m.unit)
     ws.freeze_panes(1, 1)
     wb.close()
+
+
+def _newest_first(cohort: str) -> tuple:
+    """Sort key: later periods first (a quarter's -R4 beside the quarter; a year after its Q4)."""
+    order = sections._period_order(cohort)
+    return tuple(-x for x in order)
+
+
+def _dashboard_sheet(wb, ctx: SnapshotContext, f: dict) -> None:
+    """The first page as a sheet: one row per headline figure, the fitness line and the notes."""
+    page = sections.first_page(ctx)
+    ws = wb.add_worksheet(DASHBOARD)
+    ws.write(0, 0, f"Are we on track? Funder snapshot {ctx.folder}, figures as of {ctx.as_of.isoformat()}", f["title"])
+    ws.write(1, 0, page.comparisons, f["grey"])
+    for c, (name, w) in enumerate(zip(DASHBOARD_COLUMNS, [30, 34, 22, 14, 18, 26, 9, 14, 14, 46, 46, 18])):
+        ws.write(3, c, name, f["head"])
+        ws.set_column(c, c, w)
+    verdicts = {k: wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": colour, "border": 1})
+                for k, colour in VERDICT_COLOURS.items()}
+    data_col = len(DASHBOARD_COLUMNS) + 1  # the sparklines' figures, to the right
+    ws.write(3, data_col, "-R4 figures for the sparklines (oldest to newest)", f["grey"])
+    r = 4
+    for gl in page.goals:
+        for f_ in gl.figures:
+            ws.write_string(r, 0, f"{gl.goal.label} {gl.goal.title}")
+            ws.write_string(r, 1, gl.title)
+            ws.write_string(r, 2, f_.population)
+            ws.write_string(r, 3, f_.period)
+            ws.write_string(r, 4, f_.text)
+            if f_.shown:
+                ws.write_string(r, 5, f_.interval)
+                ws.write_string(r, 6, f_.n)
+                ws.write_string(r, 7, f_.target)
+                ws.write_string(r, 8, f"{f_.verdict_mark} {f_.verdict_word}", verdicts.get(f_.verdict))
+                ws.write_string(r, 9, f_.change_quarter)
+                ws.write_string(r, 10, f_.change_year)
+            if any(v is not None for v in f_.spark):
+                for k, v in enumerate(f_.spark):
+                    if v is not None:
+                        ws.write_number(r, data_col + k, v)
+                ws.add_sparkline(r, 11, {"range": f"'{DASHBOARD}'!{_cell(r, data_col)}:{_cell(r, data_col + 7)}",
+                                         "markers": True, "empty_cells": "gaps"})
+            r += 1
+        for n in gl.notes:
+            ws.write_string(r, 1, n, f["wrap"])
+            r += 1
+    r += 1
+    for text in (page.fitness, *page.notes, sections.FOOTNOTE):
+        ws.write_string(r, 0, text)
+        r += 1
+    ws.freeze_panes(4, 1)
+
+
+def _cell(row: int, col: int) -> str:
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    return xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)
+
+
+def _all_figures_sheet(wb, table: pd.DataFrame, head) -> None:
+    """Every figure of metrics.csv, its columns and order, one header row: for loading."""
+    ws = wb.add_worksheet(ALL_FIGURES)
+    for c, name in enumerate(COLUMNS):
+        ws.write_string(0, c, name, head)
+    numeric = {"numerator", "denominator", "value", "ci_low", "ci_high", "target"}
+    cols = [table[c].tolist() for c in COLUMNS]
+    for r in range(len(table)):
+        for c, name in enumerate(COLUMNS):
+            v = cols[c][r]
+            if name in numeric:
+                if v is not None and v == v:
+                    ws.write_number(r + 1, c, v)
+            elif name == "suppressed":
+                ws.write_boolean(r + 1, c, bool(v))
+            elif name == "as_of":
+                ws.write_string(r + 1, c, v.isoformat())
+            elif v is not None:
+                ws.write_string(r + 1, c, str(v))
+    ws.autofilter(0, 0, max(len(table), 1), len(COLUMNS) - 1)
+    ws.freeze_panes(1, 0)
 
 
 def _present(v) -> bool:

@@ -9,7 +9,10 @@ published tables, all from these cases:
   same cases (one denominator), prostitution-related rearrests a subset of any rearrest;
 - `g4_rearrest_free_survival_12m` by year: the year's cases and rearrests, cell by cell (it pools
   the quarterly rows: year minus three quarters gives the fourth);
-- rows of groups nobody reports may be absent (a group absent from a breakdown).
+- rows of groups nobody reports may be absent (a group absent from a breakdown);
+- with `periods` (metrics.md v2): also `<Q>-R4` (overall) and calendar years (overall and by
+  breakdown) of both rearrest metrics; funders then get quarters overall only, so a quarter's
+  breakdown cells are never shown but still protected (a reader can imply them by subtracting).
 
 The attack knows the structure (which cases each row counts, by their atoms: quarter x breakdown
 values x outcome) and every shown figure; the unknowns are the atoms' counts, all >= 0. With an
@@ -41,9 +44,18 @@ class World:
     absent: set           # (metric, cohort, breakdown, value) rows nobody reports
 
 
+def quarters_from(first: str, n: int) -> list[str]:
+    y, q = int(first[:4]), int(first[5])
+    out = []
+    for _ in range(n):
+        out.append(f"{y}Q{q}")
+        y, q = (y + 1, 1) if q == 4 else (y, q + 1)
+    return out
+
+
 def make_world(rng: np.random.Generator, n_quarters: int, n_breakdowns: int, n_values: int, mean_cases: float,
-               p_absent: float) -> World:
-    quarters = [f"2025Q{q}" for q in range(1, n_quarters + 1)]
+               p_absent: float, first_quarter: str = "2025Q1") -> World:
+    quarters = quarters_from(first_quarter, n_quarters)
     bds = {b: BREAKDOWN_VALUES[b][:n_values] for b in list(BREAKDOWN_VALUES)[:n_breakdowns]}
     rows = []
     for q in quarters:
@@ -54,7 +66,7 @@ def make_world(rng: np.random.Generator, n_quarters: int, n_breakdowns: int, n_v
             rows.append(r)
     cases = pd.DataFrame(rows, columns=["quarter", "outcome", *bds])
     absent = set()
-    for metric, cohorts in ((ANY, quarters), (PROST, quarters), (SURV, ["2025"])):
+    for metric, cohorts in ((ANY, quarters), (PROST, quarters), (SURV, survival_years(quarters))):
         for c in cohorts:
             for b, vals in bds.items():
                 for v in vals:
@@ -74,9 +86,38 @@ def late_records(rng: np.random.Generator, world: World, n_late: int) -> World:
     return World(world.quarters, world.breakdowns, cases.reset_index(drop=True), world.absent)
 
 
+def full_years(quarters: list[str]) -> list[str]:
+    return sorted({q[:4] for q in quarters if all(f"{q[:4]}Q{k}" in quarters for k in range(1, 5))})
+
+
+def survival_years(quarters: list[str]) -> list[str]:
+    """Survival is per disposition year, whatever quarters of it the world holds."""
+    return sorted({q[:4] for q in quarters})
+
+
+def rolling(quarters: list[str]) -> list[str]:
+    """`<Q>-R4` labels of the quarters with their three predecessors in the world."""
+    return [f"{q}-R4" for i, q in enumerate(quarters) if i >= 3]
+
+
+def cohort_quarters(cohort: str) -> set[str]:
+    """The quarters a cohort label covers: itself, a year's four, or an -R4's four."""
+    if cohort.endswith("-R4"):
+        last = cohort[:6]
+        y, q = int(last[:4]), int(last[5])
+        out = set()
+        for _ in range(4):
+            out.add(f"{y}Q{q}")
+            y, q = (y - 1, 4) if q == 1 else (y, q - 1)
+        return out
+    if cohort.isdigit():
+        return {f"{cohort}Q{k}" for k in range(1, 5)}
+    return {cohort}
+
+
 def _row_cases(world: World, metric: str, cohort: str, breakdown: str, value: str) -> pd.Series:
     c = world.cases
-    mask = c["quarter"].str.startswith(cohort) if metric == SURV else c["quarter"] == cohort
+    mask = c["quarter"].isin(cohort_quarters(cohort))
     if breakdown != "overall":
         mask &= c[breakdown] == value
     return mask
@@ -86,19 +127,32 @@ def _events(metric: str) -> tuple[str, ...]:
     return ("prostitution",) if metric == PROST else ("other", "prostitution")
 
 
-def row_keys(world: World) -> list[tuple[str, str, str, str]]:
+def row_keys(world: World, periods: bool = False) -> list[tuple[str, str, str, str]]:
     out = []
-    for metric, cohorts in ((ANY, world.quarters), (PROST, world.quarters), (SURV, ["2025"])):
+    years = full_years(world.quarters)
+    for metric, cohorts in ((ANY, world.quarters), (PROST, world.quarters), (SURV, survival_years(world.quarters))):
         for c in cohorts:
             out.append((metric, c, "overall", "all"))
             out += [(metric, c, b, v) for b, vals in world.breakdowns.items() for v in vals]
+    if periods:
+        for metric in (ANY, PROST):
+            out += [(metric, c, "overall", "all") for c in rolling(world.quarters)]
+            for y in years:
+                out.append((metric, y, "overall", "all"))
+                out += [(metric, y, b, v) for b, vals in world.breakdowns.items() for v in vals]
     return out
 
 
-def metrics_frame(world: World) -> pd.DataFrame:
-    """The world's rows in the `metrics` contract (absent rows left out)."""
+def funders_receive(key: tuple[str, str, str, str]) -> bool:
+    """metrics.md v2: a quarter's breakdown cells are never published (years and -R4 are)."""
+    return key[2] == "overall" or not (len(key[1]) == 6 and key[1][4] == "Q")
+
+
+def metrics_frame(world: World, periods: bool = False) -> pd.DataFrame:
+    """The world's rows in the `metrics` contract (absent rows left out); with `periods`, also the
+    pooled periods and a `published` column saying which rows funders receive."""
     rows = []
-    for metric, cohort, b, v in row_keys(world):
+    for metric, cohort, b, v in row_keys(world, periods):
         if (metric, cohort, b, v) in world.absent:
             continue
         mask = _row_cases(world, metric, cohort, b, v)
@@ -109,6 +163,8 @@ def metrics_frame(world: World) -> pd.DataFrame:
                      "breakdown_value": v, "numerator": float(n), "denominator": float(d), "value": value,
                      "ci_low": math.nan, "ci_high": math.nan, "as_of": pd.Timestamp("2026-09-30").date(),
                      "metric_kind": "survival" if metric == SURV else "rate", "counts_people": True})
+        if periods:
+            rows[-1]["published"] = funders_receive((metric, cohort, b, v))
     return pd.DataFrame(rows)
 
 
@@ -136,7 +192,7 @@ class Attack:
         vec = np.zeros(self.n_total)
         for k, atom in enumerate(self.atoms):
             a = dict(zip(names, atom))
-            in_row = a["quarter"].startswith(cohort) if metric == SURV else a["quarter"] == cohort
+            in_row = a["quarter"] in cohort_quarters(cohort)
             if b != "overall":
                 in_row &= a[b] == v
             if not in_row:
@@ -172,9 +228,10 @@ def true_count(world: World, metric, cohort, b, v, count) -> float:
 
 
 def breaches(current: World, published: pd.DataFrame, earlier: World | None = None,
-             earlier_published: pd.DataFrame | None = None) -> list[str]:
+             earlier_published: pd.DataFrame | None = None, periods: bool = False) -> list[str]:
     """Protected counts of 1..10 a reader can pin to a maximum below 11 or a range below 10.
-    `published`: the rows funders got (key columns, numerator, denominator, suppressed)."""
+    `published`: the rows funders got (key columns, numerator, denominator, suppressed); with
+    `periods`, every row of the world's periods is protected, printed or not."""
     attack = Attack(current)
     now = attack.add_world()
     old = attack.add_world() if earlier is not None else None
@@ -197,14 +254,14 @@ def breaches(current: World, published: pd.DataFrame, earlier: World | None = No
             earlier_shown[key] = vals
             for c in ("numerator", "denominator"):
                 attack.know(attack.vector(old, *key, c), vals[c])
-        for key in row_keys(current):  # a count unchanged between the publications is one unknown
-            if key[1] not in earlier.quarters and key[1] != "2025":
+        for key in row_keys(current, periods):  # a count unchanged between the publications is one unknown
+            if not cohort_quarters(key[1]) <= set(earlier.quarters):
                 continue
             for c in counts:
                 if true_count(current, *key, c) == true_count(earlier, *key, c):
                     attack.know(attack.vector(now, *key, c) - attack.vector(old, *key, c), 0.0)
     out = []
-    for key in row_keys(current):
+    for key in row_keys(current, periods):
         for c in counts:
             t = true_count(current, *key, c)
             targets = []

@@ -79,6 +79,16 @@ SPEC = [
     ("g9_delivery_timeliness", "G9", "duration", 0, 0, 20.0, ("htic",), False, False, "all"),
     ("g9_rows_rejected", "G9", "count", 0, 0, 30.0, ("htic",), False, False, "q"),
 ]
+# the provider breakdown (metrics.md v2) is for G2, G3, G5 and G6 only
+PROVIDER_GOALS = {"G2", "G3", "G5", "G6"}
+PROVIDER_VALUES = ["none", "p01", "p02", "p03"]
+PROVIDER_WEIGHTS = [0.15, 0.4, 0.3, 0.15]
+# programme targets (metrics.md v2): metric -> (target in the metric's own unit, direction)
+TARGETS = {"g1_noncriminal_disposition": (0.75, "HIGHER"), "g1_days_to_disposition": (150.0, "LOWER"),
+           "g2_service_start_30d": (0.7, "HIGHER"), "g3_need_referred_60d": (0.6, "HIGHER"),
+           "g4_rearrest_any_12m": (0.2, "LOWER"), "g5_voluntary_continuation": (0.3, "HIGHER"),
+           "g6_trafficking_screened_30d": (0.8, "HIGHER"), "g8_would_recommend": (0.8, "HIGHER"),
+           "g9_cases_linked": (0.9, "HIGHER")}
 SOURCES = ["program", "dcjs", *[f"court-{c}" for c in COURTS], "provider-p01", "provider-p02", "provider-p03"]
 PROVIDERS = ["p01", "p02", "p03", "p04"]
 
@@ -95,6 +105,13 @@ def wilson(x: float, n: float) -> tuple[float, float]:
 
 def _split(rng: np.random.Generator, total: int, weights: list[float]) -> np.ndarray:
     return rng.multinomial(total, np.asarray(weights) / sum(weights)) if total > 0 else np.zeros(len(weights), int)
+
+
+def _breakdowns(goal: str) -> dict[str, tuple[list[str], list[float]]]:
+    out = {bd: (values, WEIGHTS[bd]) for bd, values in BREAKDOWNS.items()}
+    if goal in PROVIDER_GOALS:
+        out["provider"] = (PROVIDER_VALUES, PROVIDER_WEIGHTS)
+    return out
 
 
 def _rows_for_family(rng, metric_id, goal, kind, population, cohort, n_total, level, with_breakdowns,
@@ -119,9 +136,9 @@ def _rows_for_family(rng, metric_id, goal, kind, population, cohort, n_total, le
 
         rows.append(rate_row("overall", "all", succ, n_total))
         if with_breakdowns:
-            for bd, values in BREAKDOWNS.items():
-                s = _split(rng, succ, WEIGHTS[bd])
-                f = _split(rng, fail, WEIGHTS[bd])
+            for bd, (values, weights) in _breakdowns(goal).items():
+                s = _split(rng, succ, weights)
+                f = _split(rng, fail, weights)
                 for bv, x, y in zip(values, s, f):
                     if x + y > 0 or rng.random() < 0.5:  # empty cells sometimes absent, sometimes zero rows
                         rows.append(rate_row(bd, bv, int(x), int(x + y)))
@@ -141,8 +158,8 @@ def _rows_for_family(rng, metric_id, goal, kind, population, cohort, n_total, le
 
         rows.append(dur_row("overall", "all", n_total))
         if with_breakdowns:
-            for bd, values in BREAKDOWNS.items():
-                for bv, n in zip(values, _split(rng, n_total, WEIGHTS[bd])):
+            for bd, (values, weights) in _breakdowns(goal).items():
+                for bv, n in zip(values, _split(rng, n_total, weights)):
                     rows.append(dur_row(bd, bv, int(n)))
     return rows
 
@@ -206,9 +223,81 @@ def fabricate_metrics(as_of: date, scale: float = 1.0, first_cohort: str = "2022
                 rows += _rows_for_family(rng, metric_id, goal, kind, pop, c, n, level + (0.05 if pop == "comparison" else 0.0),
                                          bdowns, people, as_of)
     df = pd.DataFrame(rows)
+    df = pd.concat([df, pooled_periods(df)], ignore_index=True)
+    df = add_targets(df)
     df["goal"] = df["goal"].str.lower()  # the mart's spelling: g1 .. g9
     return df[["metric_id", "goal", "population", "cohort", "breakdown", "breakdown_value", "numerator",
-               "denominator", "value", "ci_low", "ci_high", "as_of", "metric_kind", "counts_people"]]
+               "denominator", "value", "ci_low", "ci_high", "as_of", "metric_kind", "counts_people", "target",
+               "direction", "verdict"]]
+
+
+def _pooled_row(group: pd.DataFrame, cohort: str) -> dict:
+    """One pooled row from its quarters' rows: counts add; rates get Wilson intervals; a median is
+    approximated by the n-weighted mean of the quarters' medians (fabricated data: good enough)."""
+    first = group.iloc[0]
+    kind = first["metric_kind"]
+    num, den = group["numerator"].sum(min_count=1), group["denominator"].sum()
+    row = dict(first, cohort=cohort, numerator=num, denominator=den, ci_low=math.nan, ci_high=math.nan)
+    if kind == "rate":
+        row["value"] = num / den if den else math.nan
+        row["ci_low"], row["ci_high"] = wilson(num, den)
+    elif kind == "mean":
+        row["value"] = num / den if den else math.nan
+        half = 2.0 * 0.9 / math.sqrt(den) if den > 1 else math.nan
+        row["ci_low"], row["ci_high"] = row["value"] - half, row["value"] + half
+    else:  # duration
+        w = group["denominator"].where(group["value"].notna(), 0.0)
+        row["value"] = float((group["value"].fillna(0) * w).sum() / w.sum()) if w.sum() else math.nan
+        row["numerator"] = math.nan
+    return row
+
+
+def pooled_periods(df: pd.DataFrame) -> pd.DataFrame:
+    """`<Q>-R4` rows (overall) and calendar years (overall and every breakdown) of every metric with
+    quarterly cohorts about people, each only when all its quarters are there (metrics.md v2)."""
+    q = df[df["cohort"].str.match(r"^\d{4}Q[1-4]$") & df["counts_people"].astype(bool)
+           & df["metric_kind"].isin(["rate", "duration", "mean"])]
+    out = []
+    for (metric, pop), fam in q.groupby(["metric_id", "population"], sort=True):
+        quarters = sorted(set(fam["cohort"]))
+        overall = fam[fam["breakdown"] == "overall"].set_index("cohort")
+        for last in quarters:
+            y, n = int(last[:4]), int(last[5])
+            four = [f"{y - (n - k <= 0)}Q{(n - k - 1) % 4 + 1}" for k in range(3, -1, -1)]
+            if all(c in overall.index for c in four):
+                out.append(_pooled_row(overall.loc[four].reset_index(), f"{last}-R4"))
+        for year in sorted({c[:4] for c in quarters}):
+            four = [f"{year}Q{k}" for k in range(1, 5)]
+            if not all(c in overall.index for c in four):
+                continue
+            cells = fam[fam["cohort"].isin(four)]
+            for (bd, bv), g in cells.groupby(["breakdown", "breakdown_value"], sort=True):
+                out.append(_pooled_row(g, year))
+    return pd.DataFrame(out, columns=df.columns)
+
+
+def verdict(lo: float, hi: float, target: float, direction: str) -> str | None:
+    """metrics.md v2: met when the whole interval is on the good side (the target counts as good),
+    not_met when wholly on the other side, uncertain otherwise; None without an interval."""
+    if any(x is None or (isinstance(x, float) and math.isnan(x)) for x in (lo, hi, target)):
+        return None
+    good_lo, good_hi = (lo >= target, hi >= target) if direction == "HIGHER" else (hi <= target, lo <= target)
+    if good_lo and good_hi:
+        return "met"
+    if not good_lo and not good_hi:
+        return "not_met"
+    return "uncertain"
+
+
+def add_targets(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    t = [TARGETS.get(m, (math.nan, None)) for m in df["metric_id"]]
+    df["target"] = [x for x, _ in t]
+    df["direction"] = [d for _, d in t]
+    df["verdict"] = [verdict(lo, hi, x, d) if p == "htic" and d else None
+                     for lo, hi, x, d, p in zip(df["ci_low"], df["ci_high"], df["target"], df["direction"],
+                                                df["population"])]
+    return df
 
 
 def fabricate_ledger(as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -253,7 +342,8 @@ def write_analytics(path: Path, metrics: pd.DataFrame, deliveries: pd.DataFrame,
         con.execute("""create table metrics as select metric_id, goal, population, cohort, breakdown, breakdown_value,
             cast(numerator as double) numerator, cast(denominator as double) denominator, cast(value as double) value,
             cast(ci_low as double) ci_low, cast(ci_high as double) ci_high, cast(as_of as date) as_of,
-            metric_kind, cast(counts_people as boolean) counts_people from m""")
+            metric_kind, cast(counts_people as boolean) counts_people, cast(target as double) target,
+            cast(direction as varchar) direction, cast(verdict as varchar) verdict from m""")
         con.register("d", deliveries)
         con.execute("create table deliveries as select * replace (cast(as_of as date) as as_of) from d")
         con.register("f", files)

@@ -135,3 +135,82 @@ def test_successive_publications_are_seldom_refused():
         before = atk.late_records(np.random.default_rng(seed + 1), now, 1 + seed % 3)
         refused += _successive(now, before)[1] is None
     assert refused <= 2
+
+
+# --- metrics.md v2: pooled periods; funders get quarters overall, -R4 overall, years by breakdown -----
+
+def publish_periods(frame: pd.DataFrame, earlier=()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What funders receive of a world with periods: the protected table's published rows (the
+    quarters' cells took part in the choice as never printed), and the hidden truth for the next."""
+    table, result = disclosure.protect(frame, list(earlier))
+    assert result.passed, [f.describe() for f in result.failures]
+    table = table[table["published"]].drop(columns="published").reset_index(drop=True)
+    return disclosure.blank_suppressed(table), disclosure.hidden_truth(table)
+
+
+def period_world(seed: int, mean_cases: float = 12.0, breakdowns: int = 2, values: int = 3) -> atk.World:
+    # 2024Q3..2025Q4: one full year (2025) and three overlapping -R4 periods
+    return atk.make_world(np.random.default_rng(seed), 6, breakdowns, values, mean_cases, 0.0, first_quarter="2024Q3")
+
+
+def test_periods_publication_has_no_quarterly_cells_and_recovers_nothing():
+    for seed in range(3):
+        w = period_world(40 + seed, mean_cases=[6.0, 12.0, 25.0][seed])
+        frame = atk.metrics_frame(w, periods=True)
+        assert {"2025Q2-R4", "2025Q3-R4", "2025Q4-R4", "2025"} <= set(frame.cohort)
+        pub, _ = publish_periods(frame)
+        quarterly_cells = pub[(pub.breakdown != "overall") & pub.cohort.str.fullmatch(r"\d{4}Q[1-4]")]
+        assert quarterly_cells.empty
+        assert (pub[pub.cohort == "2025"].breakdown != "overall").any()
+        small = frame[frame.numerator.between(1, 10) & ~frame.published]
+        assert len(small), "implied quarterly cells must be small for the attack to mean anything"
+        # every count of every period, the implied quarterly cells included, keeps its range
+        assert atk.breaches(w, pub, periods=True) == [], seed
+
+
+def test_periods_after_an_earlier_publication_with_quarterly_cells_recover_nothing():
+    # a v1 publication showed quarterly cells; the v2 one shows the year's cells: year minus the
+    # quarters shown earlier must not give away a quarter's cell, nor a small late change
+    rng = np.random.default_rng(9)
+    now = period_world(9, mean_cases=20.0)
+    before = atk.late_records(rng, now, 3)
+    first, truth = publish_with_truth(atk.metrics_frame(before))  # v1: quarters by breakdown
+    second, _ = publish_periods(atk.metrics_frame(now, periods=True), [("2026Q2", first, truth)])
+    assert atk.breaches(now, second, before, first, periods=True) == []
+
+
+def test_successive_periods_publications_recover_nothing():
+    rng = np.random.default_rng(21)
+    now = period_world(21, mean_cases=15.0)
+    before = atk.late_records(rng, now, 2)
+    first, truth = publish_periods(atk.metrics_frame(before, periods=True))
+    second, _ = publish_periods(atk.metrics_frame(now, periods=True), [("2026Q2", first, truth)])
+    assert atk.breaches(before, first, periods=True) == []
+    assert atk.breaches(now, second, before, first, periods=True) == []
+
+
+def _grid_world(per_cell: int, extra_q2: int = 0) -> atk.World:
+    """2025Q1..Q4, one breakdown (court, two values), `per_cell` cases per quarter and court (a
+    quarter rearrested on another charge, a quarter on a prostitution-related one), plus `extra_q2`
+    cases without rearrest in 2025Q2 at the first court."""
+    rows = []
+    for q in [f"2025Q{k}" for k in range(1, 5)]:
+        for court in ("bronx", "kings"):
+            rows += [{"quarter": q, "outcome": ("other", "prostitution", "none", "none")[i % 4], "court": court}
+                     for i in range(per_cell)]
+            if (q, court) == ("2025Q2", "bronx"):
+                rows += [{"quarter": q, "outcome": "none", "court": court}] * extra_q2
+    cases = pd.DataFrame(rows, columns=["quarter", "outcome", "court"])
+    return atk.World([f"2025Q{k}" for k in range(1, 5)], {"court": ["bronx", "kings"]}, cases, set())
+
+
+def test_a_late_change_inside_a_year_cell_is_not_given_away_by_quarters_shown_earlier():
+    # v1 showed every quarter's cells (60 each); three late cases land in 2025Q2 at the first court.
+    # The year's cell minus the three quarters shown before would give the change (3) away: the
+    # implied quarter cell is protected although it is never printed
+    before, now = _grid_world(60), _grid_world(60, extra_q2=3)
+    first, truth = publish_with_truth(atk.metrics_frame(before))
+    assert not first.suppressed[(first.cohort == "2025Q2") & (first.breakdown_value == "bronx")].any()
+    frame = atk.metrics_frame(now, periods=True)
+    second, _ = publish_periods(frame, [("2026Q2", first, truth)])
+    assert atk.breaches(now, second, before, first, periods=True) == []

@@ -195,7 +195,8 @@ def test_older_snapshot_without_effects_says_not_available(published):
     assert EFFECTS_NOT_AVAILABLE in html and 'data-chart="effects' not in html
     rows = sheet_rows(published["previous"] / "workbook.xlsx", "Is the court helping")
     assert any(r and r[0] == EFFECTS_NOT_AVAILABLE for r in rows)
-    assert "Not available." in pdf_text(published["previous"] / "report.pdf")
+    # the first page's G4 line and the section itself say so
+    assert "is not available for this snapshot" in " ".join(pdf_text(published["previous"] / "report.pdf").split())
 
 
 def test_unbalanced_estimates_are_flagged_everywhere(tmp_path, fabricated):

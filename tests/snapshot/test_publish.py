@@ -44,13 +44,46 @@ def test_folder_holds_the_funder_files_and_nothing_else(published):
     assert leftovers == []  # the temp folder was renamed, not copied
 
 
+SETTLED_ONLY = {"g1_noncriminal_disposition", "g1_days_to_disposition", "g1_days_to_disposition_p75",
+                "g2_days_to_completion", "g2_days_to_completion_p75"}
+
+
+def funder_rows(src: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """What funders receive, computed here from metrics.md v2: quarters overall only (files and rows
+    rejected stay per source: not people), -R4 overall, years overall and by breakdown, rows about no
+    cohort as they are; the pending-event metrics only for cohorts whose last day <= A - 365."""
+    def last_day(c: str) -> date | None:
+        if len(c) == 6 and c[4] == "Q":
+            q = int(c[5])
+            return date(int(c[:4]) + (q == 4), (q * 3) % 12 + 1, 1) - timedelta(days=1)
+        if c.endswith("-R4"):
+            return last_day(c[:6])
+        return date(int(c), 12, 31) if c.isdigit() else None
+
+    quarter = src["cohort"].str.fullmatch(r"\d{4}Q[1-4]")
+    keep = ~quarter | src["breakdown"].isin(["overall", "source"])
+    settled = src["cohort"].map(lambda c: (d := last_day(c)) is not None and d <= as_of - timedelta(days=365))
+    keep &= ~src["metric_id"].isin(SETTLED_ONLY) | settled
+    return src[keep]
+
+
 def test_metrics_csv_rows_rounding_and_order(published, fabricated):
     rows = read_csv(published["current"] / "metrics.csv")
-    src = fabricated["current"]
+    src = funder_rows(fabricated["current"], date(2026, 9, 30))
     assert list(rows[0].keys()) == ["metric_id", "goal", "population", "cohort", "breakdown", "breakdown_value",
-                                    "numerator", "denominator", "value", "ci_low", "ci_high", "as_of", "metric_kind",
-                                    "counts_people", "suppressed"]  # never why a row is suppressed
-    assert len(rows) == len(src)  # every metric row as of A, none of the other as-of date
+                                    "metric_kind", "numerator", "denominator", "value", "ci_low", "ci_high", "target",
+                                    "direction", "verdict", "suppressed", "as_of"]  # never why a row is suppressed
+    assert len(rows) == len(src)  # every row funders receive as of A, none of the other as-of date
+    assert {tuple(r[k] for k in KEY) for r in rows} == set(src.set_index(KEY).index)
+    # no quarterly breakdowns of people; every breakdown of people is a calendar year
+    assert not [r for r in rows if r["breakdown"] not in ("overall", "source") and r["cohort"][4:5] == "Q"]
+    assert any(r["cohort"].endswith("-R4") for r in rows) and any(len(r["cohort"]) == 4 and r["breakdown"] == "court"
+                                                                  for r in rows)
+    assert not [r for r in rows if r["cohort"].endswith("-R4") and r["breakdown"] != "overall"]
+    # settled cohorts only for the pending-event metrics; the others keep their recent cohorts
+    pending = [r for r in rows if r["metric_id"] in SETTLED_ONLY]
+    assert pending and max(r["cohort"][:6] for r in pending if r["cohort"][4:5] == "Q") <= "2025Q3"
+    assert any(r["cohort"] == "2026Q1" for r in rows if r["metric_id"] == "g2_service_start_30d")
     assert {r["as_of"] for r in rows} == {"2026-09-30"}
     keys = [tuple(r[k] for k in KEY) for r in rows]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
@@ -66,11 +99,21 @@ def test_metrics_csv_rows_rounding_and_order(published, fabricated):
             places = decimals.get(r["metric_kind"], 0)
             assert abs(float(r["value"]) - float(raw)) <= 10 ** -places / 2 + 1e-12, (r, raw)
         if r["suppressed"] == "true":
-            assert r["numerator"] == r["denominator"] == r["value"] == r["ci_low"] == r["ci_high"] == ""
+            assert r["numerator"] == r["denominator"] == r["value"] == r["ci_low"] == r["ci_high"] == r["verdict"] == ""
+        else:
+            raw = by_key.loc[tuple(r[k] for k in KEY)]
+            assert r["verdict"] == (raw["verdict"] or ""), r
+            assert r["direction"] == (raw["direction"] or "")
+    assert {"met", "not_met", "uncertain"} >= {r["verdict"] for r in rows} - {""}
+    assert any(r["verdict"] for r in rows) and any(r["target"] for r in rows)
 
 
 def test_published_csv_reveals_nothing_small_and_nothing_recoverable(published, fabricated):
+    from pipelines.catalogue import metrics_by_id
+
     rows = read_csv(published["current"] / "metrics.csv")
+    for r in rows:  # v2 publishes no counts_people column: what a metric counts is in the catalogue
+        r["counts_people"] = "true" if metrics_by_id()[r["metric_id"]].counts_people else "false"
     src = fabricated["current"].set_index(KEY)
     shown_people = 0
     for r in rows:
@@ -136,7 +179,7 @@ def test_manifest_lists_inputs_outputs_and_versions(published, fabricated):
     folder = published["current"]
     m = json.loads((folder / "manifest.json").read_text())
     assert m["quarter"] == QUARTER and m["as_of"] == "2026-09-30" and m["data_cutoff"] == "2026-11-14"
-    assert m["metric_definitions_version"] == "metrics-spec v1"
+    assert m["metric_definitions_version"] == "metrics-spec v2"
     assert m["revision"] == 1 and m["revises"] is None
     assert m["code_version"].get("git_commit") or m["code_version"].get("package_version")
     for lib in ("duckdb", "pyarrow", "reportlab", "xlsxwriter", "vl-convert-python", "python"):
@@ -171,8 +214,8 @@ def test_workbook_has_the_sheets_and_the_figures_of_metrics_csv(published):
 
     path = published["current"] / "workbook.xlsx"
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    assert wb.sheetnames == ["Notes", "Is the court helping", "G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "G9",
-                             "Definitions"]
+    assert wb.sheetnames == ["Dashboard", "Notes", "Is the court helping", "G1", "G2", "G3", "G4", "G5", "G6", "G7",
+                             "G8", "G9", "All figures", "Definitions"]
     rows = read_csv(published["current"] / "metrics.csv")
     from pipelines.snapshot.definitions_text import breakdown_label
 
@@ -196,6 +239,18 @@ def test_workbook_has_the_sheets_and_the_figures_of_metrics_csv(published):
                     else:
                         assert rec[col] == pytest.approx(float(r[key]), abs=0), (col, r)
     assert seen == len(rows)
+    # goal sheets: newest period first within each measure and population (a quarter's -R4 beside it)
+    def period(c: str) -> tuple:
+        return (int(c[:4]), int(c[5]), c.endswith("-R4")) if c[4:5] == "Q" else ((int(c), 4, False) if c.isdigit()
+                                                                             else (0, 0, False))
+    g2 = [dict(zip(GOAL_COLUMNS, c)) for c in list(wb["G2"].iter_rows(min_row=5, values_only=True))]
+    first = [period(r["Cohort"]) for r in g2 if r["Metric id"] == "g2_service_start_30d"
+             and r["Population"] == "htic" and r["Breakdown"] == "Overall"]
+    assert first == sorted(first, reverse=True) and len(first) > 4
+    # the long table for loading: metrics.csv's columns and rows, in its order
+    long = list(wb["All figures"].iter_rows(values_only=True))
+    assert list(long[0]) == list(rows[0].keys())
+    assert [tuple(str(v) for v in r[:6]) for r in long[1:]] == [tuple(r[k] for k in list(rows[0])[:6]) for r in rows]
     defs = [r[0] for r in wb["Definitions"].iter_rows(min_row=2, values_only=True)]
     assert set(r["metric_id"] for r in rows) <= set(defs)
     notes = " ".join(str(c) for row in wb["Notes"].iter_rows(values_only=True) for c in row if c)

@@ -126,7 +126,7 @@ def test_pdf_has_the_expected_pages(published):
     folder = published["current"]
     pages = _pdf_pages(folder / "report.pdf")
     first_lines = [next((ln.strip() for ln in p.splitlines() if ln.strip()), "") for p in pages]
-    assert "funder snapshot 2026Q3" in first_lines[0] and "Summary" in pages[0]
+    assert "funder snapshot 2026Q3" in first_lines[0] and "Are we on track?" in pages[0]
     assert first_lines[1] == "Is the court helping?"  # the adjusted comparison right after the summary
     reading = [i for i, ln in enumerate(first_lines) if ln.startswith("How to read")]
     assert len(reading) == 1 and reading[0] >= 2
