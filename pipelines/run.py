@@ -75,11 +75,10 @@ def format_summary(s: dict) -> str:
 
 def headline(settings, as_of) -> list[dict]:
     """A few overall figures as of A, pooled over every reported cohort, read from the analytics warehouse."""
-    import duckdb
-
     from pipelines.catalogue import run_summary
+    from pipelines.duck import connect
 
-    con = duckdb.connect(str(settings.analytics_db), read_only=True)
+    con = connect(settings.analytics_db, settings, read_only=True)
     try:
         out = []
         for line in run_summary():  # the metric catalogue says which figures, in which order
