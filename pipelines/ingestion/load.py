@@ -42,7 +42,7 @@ def load_batch(run: Run, items: list[Item]) -> None:
     try:
         for item in items:  # earlier versions' rows go first: none of them is in the stage
             _clear_earlier(run, item)
-        loaded = _insert_rows(con, [it.stage_index for it in items if _loads_rows(it)])
+        loaded = _insert_rows(con, items)
         for item in items:
             _record(run, item, loaded.get(item.stage_index, 0) if _loads_rows(item) else 0)
         con.execute("COMMIT")
@@ -108,24 +108,26 @@ def _supersede(con, tables: list[str], seen: list, delivery_key: str) -> list[st
     return older
 
 
-def _insert_rows(con, stage_indexes: list[int]) -> dict[int, int]:
-    """The staged rows of these deliveries (`_d`), less the rejected ones, into raw, one statement
-    per table, delivery by delivery and line by line; returns the rows loaded per delivery."""
+def _insert_rows(con, items: list[Item]) -> dict[int, int]:
+    """The staged rows of the batch's accepted deliveries, less the rejected rows, into raw, one
+    statement per table; returns the rows loaded per delivery (`_d`). A plain filtered scan keeps
+    the stage's order (delivery, line); where rows are rejected, the anti-join is ordered explicitly."""
+    not_loading = [it.stage_index for it in items if it.stage_index is not None and not _loads_rows(it)]
     loaded: dict[int, int] = {}
-    if not stage_indexes:
-        return loaded
-    con.register("loading_v", pa.table({"_d": pa.array(stage_indexes, pa.int32())}))
-    try:
-        for table, spec in TABLE_SPECS.items():
-            cols = ", ".join(ident(c) for c in spec.raw_columns)
-            kept = (f"FROM stg.{stage_table(table)} s WHERE s._d IN (SELECT _d FROM loading_v) "
-                    "AND NOT EXISTS (SELECT 1 FROM stg.violations v WHERE v.table_name = ? "
-                    "AND v._row_id = s._row_id AND v.action = 'reject')")
-            for d, n in con.execute(f"SELECT s._d, count(*) {kept} GROUP BY s._d", [table]).fetchall():
-                loaded[d] = loaded.get(d, 0) + n
-            con.execute(f"INSERT INTO {_raw(table)} ({cols}) SELECT {cols} {kept} ORDER BY s._d, s._line", [table])
-    finally:
-        con.unregister("loading_v")
+    for table, spec in TABLE_SPECS.items():
+        cols = ", ".join(ident(c) for c in spec.raw_columns)
+        kept = f"FROM stg.{stage_table(table)} s WHERE NOT list_contains(?::INTEGER[], s._d)"
+        params: list = [not_loading]
+        rejects = con.execute("SELECT count(*) FROM stg.violations WHERE table_name = ? AND action = 'reject'",
+                              [table]).fetchone()[0]
+        if rejects:
+            kept += (" AND NOT EXISTS (SELECT 1 FROM stg.violations v WHERE v.table_name = ? "
+                     "AND v._row_id = s._row_id AND v.action = 'reject')")
+            params.append(table)
+        for d, n in con.execute(f"SELECT s._d, count(*) {kept} GROUP BY s._d", params).fetchall():
+            loaded[d] = loaded.get(d, 0) + n
+        order = " ORDER BY s._d, s._line" if rejects else ""
+        con.execute(f"INSERT INTO {_raw(table)} ({cols}) SELECT {cols} {kept}{order}", params)
     return loaded
 
 
