@@ -36,7 +36,8 @@ def table(rows: list[dict]) -> str:
             if not r:
                 cells.append(" — |")
                 continue
-            mem = f", {int(r['peak_rss_mb']) / 1024:.1f} GB peak" if r["peak_rss_mb"] else ""
+            mb = int(r["peak_rss_mb"]) if r["peak_rss_mb"] else None
+            mem = "" if mb is None else f", {mb / 1024:.1f} GB peak" if mb >= 1024 else f", {mb} MB peak"
             note = f" ({r['note']})" if r["note"] and stage in ("ingest", "models", "month") else ""
             cells.append(f" {float(r['seconds']):.0f} s{mem}{note} |")
         lines.append(f"| {label} |" + "".join(cells))
