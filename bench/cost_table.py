@@ -7,8 +7,10 @@ The table sits between two HTML comments in README.md and is replaced whole.
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from collections import defaultdict
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +53,10 @@ def update_readme(curve: Path) -> None:
         raise SystemExit(f"README.md has no cost table markers ({START} ... {END})")
     before, rest = text.split(START, 1)
     _, after = rest.split(END, 1)
-    README.write_text(before + START + "\n" + table(rows) + "\n" + END + after)
+    stamp = datetime.fromtimestamp(curve.stat().st_mtime, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    caption = (f"Measured {stamp} on {os.cpu_count()} cores; load average when written "
+               f"{os.getloadavg()[0]:.1f} (other jobs on the machine slow every figure alike).")
+    README.write_text(before + START + "\n" + caption + "\n\n" + table(rows) + "\n" + END + after)
     print(f"README.md cost table regenerated from {curve}")
 
 
