@@ -1,7 +1,8 @@
-"""`make bench`: every area's benchmark, one after the other. Prints figures; asserts nothing.
-
-Each area's module (bench_synth, bench_ingest, bench_pipeline, bench_evaluation, bench_snapshot) exposes `main()`
-and runs its measured work in subprocesses so that peak memory is per run.
+"""`make bench [SCALES="1 3 10 30"]`: the cost curve (bench/curve.py: every stage at each scale, the
+DuckDB floor, dbt's overhead, a monthly run; writes <warehouse>/bench/curve.csv and the README's cost
+table), then the areas' own benchmarks (bench_evaluation, bench_snapshot). Prints figures; asserts
+nothing. Each module exposes `main()` and runs its measured work in subprocesses so that peak memory
+is per run. (bench_synth, bench_ingest and bench_pipeline still run alone: `python bench/<name>.py`.)
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-AREAS = ["bench_synth", "bench_ingest", "bench_pipeline", "bench_evaluation", "bench_snapshot"]
+AREAS = ["bench_evaluation", "bench_snapshot"]
 
 
 def main() -> int:
     t0 = time.monotonic()
+    import curve
+
+    print("== the cost curve (bench/curve.py) ==", flush=True)
+    curve.main(sys.argv[1:])
     for name in AREAS:
         try:
             module = importlib.import_module(name)

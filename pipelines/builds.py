@@ -34,9 +34,9 @@ class NoDeliveries(RuntimeError):
 
 
 def _ledger(db: Path, table: str, statuses: tuple[str, ...]) -> list[tuple[str, date]]:
-    import duckdb
+    from pipelines.duck import connect
 
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     try:
         marks = ",".join("?" * len(statuses))
         return con.execute(f"SELECT delivery_key, as_of FROM {qualified(*table.split('.'))} "

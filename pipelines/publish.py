@@ -140,7 +140,7 @@ def remove_leftovers(dst: Path) -> None:
 
 def publish_analytics(settings) -> Path:
     """Copy schema `analytics` (+ ledger) of the restricted store into a fresh analytics.duckdb."""
-    import duckdb
+    from pipelines.duck import connect
 
     src = Path(settings.restricted_db)
     dst = Path(settings.analytics_db)
@@ -152,7 +152,7 @@ def publish_analytics(settings) -> Path:
 
     # An in-memory session attaching both files: the output's catalog is `publish_out`, and with
     # `USE restricted` the view definitions of the restricted store resolve as they do there.
-    con = duckdb.connect(":memory:")
+    con = connect(":memory:", settings)
     try:
         con.execute(f"ATTACH {literal(str(src))} AS restricted (READ_ONLY)")
         con.execute(f"ATTACH {literal(str(tmp))} AS publish_out")
@@ -215,9 +215,9 @@ def publish_analytics(settings) -> Path:
 
 def describe_published(path: Path) -> list[PublishedTable]:
     """Table names, row and column counts of a published file (no values: safe for metadata)."""
-    import duckdb
+    from pipelines.duck import connect
 
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path, read_only=True)
     try:
         out = []
         for (name,) in con.execute(

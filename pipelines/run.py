@@ -34,9 +34,11 @@ def log_level(quiet: bool, verbose: bool = False) -> str:
 
 
 def run_pipeline(settings, as_of=None, *, quiet: bool = False, verbose: bool = False) -> dict:
-    """The whole pipeline in one run: ingest every pending delivery, build every model as of A
-    (default: from the deliveries) and publish the analytics warehouse; what the summary prints."""
-    from pipelines import dates, runner
+    """The whole pipeline: ingest every pending delivery, then build every model as of A (default:
+    from the deliveries) and publish the analytics warehouse — or, when nothing a build as of A
+    depends on changed since the last one (pipelines.fingerprint), only republish it (the ledger copy
+    lists the new deliveries); what the summary prints."""
+    from pipelines import builds, dates, fingerprint, runner
 
     if not quiet:
         target = f"as of {as_of} (deliveries with as-of <= {dates.cutoff(as_of)})" if as_of else \
@@ -44,14 +46,23 @@ def run_pipeline(settings, as_of=None, *, quiet: bool = False, verbose: bool = F
         print(f"Ingesting complete deliveries from {settings.landing}, then building every model {target} ...",
               flush=True)
     instance = runner.instance_for(settings)
+    level = log_level(quiet, verbose)
     t0 = time.perf_counter()
-    result = runner.build(settings, as_of, instance=instance, log_level=log_level(quiet, verbose))
-    wall = time.perf_counter() - t0
-    steps = {s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in instance.get_run_step_stats(result.run_id)}
-    a = runner.built_as_of(result)
-    return {"ingest": runner.ingest_summary(settings, result), "as_of": a,
-            "seconds_ingest": steps.get("raw_tables", 0.0),
-            "seconds_models": wall - steps.get("raw_tables", 0.0), "analytics": str(settings.analytics_db),
+    ingested = runner.ingest(settings, instance, log_level=level)
+    seconds_ingest = time.perf_counter() - t0
+    try:
+        a = as_of or builds.default_as_of(settings)
+    except builds.NoDeliveries:
+        a = None  # the build below fails with that message (and records the alert)
+    skipped = fingerprint.unchanged_since(settings, instance, a) if a else None
+    if skipped:
+        runner.republish(settings, instance=instance, log_level=level)
+    else:
+        result = runner.build(settings, a, ingest=False, instance=instance, log_level=level)
+        a = runner.built_as_of(result)
+        fingerprint.record(settings, a, result.run_id)
+    return {"ingest": ingested, "as_of": a, "models_skipped_since": skipped, "seconds_ingest": seconds_ingest,
+            "seconds_models": time.perf_counter() - t0 - seconds_ingest, "analytics": str(settings.analytics_db),
             "headline": headline(settings, a)}
 
 
@@ -97,11 +108,10 @@ def format_summary(s: dict) -> str:
 def headline(settings, as_of) -> list[dict]:
     """A few overall figures as of A, pooled over every reported cohort quarter (not the pooled
     -R4 and calendar-year rows, which count the same units again), read from the analytics warehouse."""
-    import duckdb
-
     from pipelines.catalogue import run_summary
+    from pipelines.duck import connect
 
-    con = duckdb.connect(str(settings.analytics_db), read_only=True)
+    con = connect(settings.analytics_db, settings, read_only=True)
     try:
         out = []
         for line in run_summary():  # the metric catalogue says which figures, in which order
@@ -123,7 +133,11 @@ def print_summary(result: dict) -> None:
     print(format_summary(result["ingest"]))
     print("(each source, held rows, what is overdue: htic status)")
     print(f"As of {result['as_of']}")
-    print(f"Models built and analytics warehouse published in {result['seconds_models']:.1f}s: {result['analytics']}")
+    if result.get("models_skipped_since"):
+        print(f"models unchanged since {result['models_skipped_since']}: skipped (dbt and the evaluation); "
+              f"analytics warehouse republished with the ledger in {result['seconds_models']:.1f}s: {result['analytics']}")
+    else:
+        print(f"Models built and analytics warehouse published in {result['seconds_models']:.1f}s: {result['analytics']}")
     if result["headline"]:
         print("Headline figures (all reported cohorts pooled, overall):")
         for h in result["headline"]:

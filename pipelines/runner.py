@@ -133,6 +133,13 @@ def build(settings: Settings, as_of: date | None = None, *, ingest: bool = True,
                        log_level=log_level, trigger="htic run")
 
 
+def republish(settings: Settings, *, instance: dg.DagsterInstance | None = None,
+              log_level: str = "INFO") -> dg.ExecuteInProcessResult:
+    """Only the publish step: analytics.duckdb again from the models already built (and the ledger as it is now)."""
+    return materialize(settings, dg.AssetSelection.assets(PUBLISH_ASSET_KEY), instance=instance,
+                       log_level=log_level, trigger="htic run")
+
+
 def built_as_of(result: dg.ExecuteInProcessResult) -> date:
     """A of the build the run published (the analytics_warehouse asset's metadata)."""
     [mat] = [m for m in result.get_asset_materialization_events() if m.asset_key == PUBLISH_ASSET_KEY]

@@ -8,7 +8,8 @@ with its default, in the README ("Settings").
 Environment variables (all optional):
   HTIC_WAREHOUSE             warehouse folder (default: <repo>/warehouse)
   HTIC_LANDING               landing root (default: <warehouse>/landing)
-  HTIC_DUCKDB_MEMORY         DuckDB memory limit of the ingestion connection (default 2GB)
+  HTIC_DUCKDB_MEMORY         memory limit of every DuckDB connection of the pipeline, dbt's included;
+                             what does not fit spills to <warehouse>/restricted/tmp (default 2GB)
   HTIC_CHECKPOINT_THRESHOLD  DuckDB WAL size that triggers a checkpoint while loading (default 1GB)
   HTIC_REJECT_THRESHOLD      share of a delivery's rows that may be rejected before the whole
                              delivery is (default 0.10)
@@ -89,6 +90,12 @@ class Settings:
         return self.restricted_dir / "archive"
 
     @property
+    def duckdb_temp_dir(self) -> Path:
+        """Where every DuckDB connection of the pipeline spills beyond its memory limit (pipelines.duck):
+        inside the restricted folder, because spilled pages of the restricted store hold identifiers."""
+        return self.restricted_dir / "tmp"
+
+    @property
     def quarantine_dir(self) -> Path:
         """Reports on rejected deliveries (no identifiers in them)."""
         return self.warehouse / "quarantine"
@@ -148,7 +155,7 @@ class Settings:
     @property
     def private_dirs(self) -> tuple[Path, ...]:
         """Folders created owner-only (0700): identifiers, run records, logs."""
-        return (self.restricted_dir, self.archive_dir, self.quarantine_dir, self.runs_dir, self.dbt_dir,
+        return (self.restricted_dir, self.archive_dir, self.duckdb_temp_dir, self.quarantine_dir, self.runs_dir, self.dbt_dir,
                 self.dagster_home)
 
     def ensure_dirs(self) -> None:

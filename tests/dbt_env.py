@@ -2,7 +2,8 @@
 tests/metrics) runs it through `run_dbt`, against a restricted DuckDB file of its own.
 
 The variables are those the pipeline gives dbt (pipelines/defs/dbt.py, `dbt_env_vars`): the
-restricted store's path, the plugin folder, no usage statistics, and the pseudonymisation secret as
+restricted store's path, its spill folder beside it (the memory limit: the profile's default
+or $HTIC_DUCKDB_MEMORY), the plugin folder, no usage statistics, and the pseudonymisation secret as
 DBT_ENV_SECRET_HTIC_PSEUDONYM (dbt scrubs DBT_ENV_SECRET_* from its logs). dbt's target and logs go
 to the test's own folder, never into the checkout (the project's manifest stays untouched).
 """
@@ -27,6 +28,7 @@ def dbt_env(db: Path, tmp: Path, secret: str | None) -> dict[str, str]:
     env.update(
         PATH=BIN + os.pathsep + env.get("PATH", ""),
         HTIC_RESTRICTED_DB=str(db),
+        HTIC_DUCKDB_TEMP_DIR=str(db.parent / "tmp"),
         HTIC_DBT_PLUGIN_DIR=str(DBT_PROJECT_DIR / "plugins"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DO_NOT_TRACK="1",

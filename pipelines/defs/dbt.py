@@ -96,9 +96,12 @@ def dbt_project(settings: Settings) -> DbtProject:
 
 
 def dbt_env_vars(settings: Settings, secret: bool = True) -> dict[str, str]:
-    """What profiles.yml reads: the restricted store, the plugin folder, and (for builds) the secret."""
+    """What profiles.yml reads: the restricted store, the plugin folder, DuckDB's memory limit and
+    spill folder (pipelines.duck), and (for builds) the secret."""
     env = {
         "HTIC_RESTRICTED_DB": str(settings.restricted_db),
+        "HTIC_DUCKDB_MEMORY": settings.duckdb_memory_limit,
+        "HTIC_DUCKDB_TEMP_DIR": str(settings.duckdb_temp_dir),
         "HTIC_DBT_PLUGIN_DIR": str(DBT_PROJECT_DIR / "plugins"),
         "HTIC_LINKAGE_TRUTH": str(settings.linkage_truth or ""),  # linkage_quality's precision/recall
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -67,13 +67,12 @@ def _num(x):
 )
 def evaluation_effects(context: dg.AssetExecutionContext, config: EvaluationConfig,
                        htic: HticSettings) -> dg.MaterializeResult:
-    import duckdb
-
+    from pipelines.duck import connect
     from pipelines.evaluation.estimate import evaluate
     from pipelines.evaluation.store import write_effects
 
     settings = htic.get()
-    with duckdb.connect(str(settings.restricted_db), read_only=True) as con:
+    with connect(settings.restricted_db, settings, read_only=True) as con:
         cases = con.execute(f"select * from {MART_TABLE}").df()
     as_of = mart_as_of(cases)
     if config.as_of and date.fromisoformat(config.as_of) != as_of:
@@ -81,7 +80,7 @@ def evaluation_effects(context: dg.AssetExecutionContext, config: EvaluationConf
     started = time.monotonic()
     tables = evaluate(cases, as_of)
     seconds = time.monotonic() - started
-    with duckdb.connect(str(settings.restricted_db)) as con:
+    with connect(settings.restricted_db, settings) as con:
         written = write_effects(con, tables, as_of)
     effects = tables["effects"]
     context.log.info(f"evaluation as of {as_of}: {len(effects)} estimates in {seconds:.1f} s")

@@ -30,10 +30,10 @@ def _estimate(row) -> str:
 def effect_lines(analytics_db, as_of) -> list[str]:
     """One or two lines: the headline adjusted estimate (aipw) beside the unadjusted one, and the
     balance verdict."""
-    import duckdb
+    from pipelines.duck import connect
 
     path = Path(analytics_db)
-    con = duckdb.connect(str(path), read_only=True) if path.exists() else None
+    con = connect(path, read_only=True) if path.exists() else None
     try:
         has = con is not None and con.execute(
             "select count(*) from information_schema.tables where table_schema = 'main' and table_name = 'effects'"

@@ -5,28 +5,35 @@ duplicate (bytes already received), or accepted so far with its rows read (to be
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from pipelines.ingestion.batch import Batch, Item, Outcome, Run, problem
-from pipelines.ingestion.deliveries import Delivery, check_delivery
+from pipelines.ingestion.deliveries import Checked, Delivery, check_delivery
 from pipelines.ingestion.plan import find_duplicate, version_of
+
+READERS = 2  # deliveries read at once
 
 
 def take_in(run: Run, batch: Batch) -> list[Item]:
+    """The batch's deliveries, archived, checked and read by READERS threads at once (hashing, file
+    writes and Arrow's CSV parser release the GIL), then judged one after the other, in order: a
+    delivery's version and whether it repeats an earlier one depend on those before it."""
     items: list[Item] = []
     staged = 0
-    for i, d in enumerate(batch.deliveries, 1):
-        with run.timed("read"):
-            item = _take_in_one(run, d, staged)
-        if item.stage_index is not None:
-            staged += 1
-        items.append(item)
-        run.progress("read", batch.done_before + i)
+    with run.timed("read"), ThreadPoolExecutor(READERS) as pool:
+        checked = pool.map(lambda d: check_delivery(d, run.settings.archive_dir), batch.deliveries)
+        for i, (d, chk) in enumerate(zip(batch.deliveries, checked), 1):
+            item = _take_in_one(run, d, chk, staged)
+            if item.stage_index is not None:
+                staged += 1
+            items.append(item)
+            run.progress("read", batch.done_before + i)
     return items
 
 
-def _take_in_one(run: Run, d: Delivery, next_stage_index: int) -> Item:
+def _take_in_one(run: Run, d: Delivery, chk: Checked, next_stage_index: int) -> Item:
     version = version_of(d, run.ledger.seen, run.force)
     dkey = f"{d.key}/v{version}"
-    chk = check_delivery(d, run.settings.archive_dir)
     out = Outcome(dkey, d.source_id, d.as_of.isoformat(), version, "accepted", warnings=list(chk.warnings))
     if chk.error is not None:
         e = chk.error

@@ -1,6 +1,8 @@
-"""Load: one DuckDB transaction per delivery version — its rows (if accepted), its rejected rows,
-its ledger rows, and the supersession of the folder's earlier accepted version. A crash or kill
-leaves no part of a delivery in the warehouse; the next run finds it still pending."""
+"""Load: one DuckDB transaction per batch — every delivery version's rows (if accepted), its
+rejected rows, its ledger rows, and the supersession of its folder's earlier accepted version. A
+crash or kill leaves no part of the batch in the warehouse; the next run finds its deliveries still
+pending. Each table's accepted rows go in with one statement for the whole batch (one commit, one
+pass over the stage), in stage order, as if inserted delivery by delivery."""
 
 from __future__ import annotations
 
@@ -32,38 +34,59 @@ def _record_key_sql(spec) -> str:
     return " || '|' || ".join(f"coalesce(CAST(s.{ident(k)} AS VARCHAR), '')" for k in spec.key)
 
 
-def load_delivery(run: Run, item: Item) -> None:
-    """One delivery version, atomically. Records the rows loaded and the versions it supersedes in
-    the item's outcome."""
-    con, chk, out = run.con, item.checked, item.outcome
-    d = chk.delivery
-    seen = run.ledger.seen.get(d.key, [])
-    loads_rows = out.status == "accepted" and item.stage_index is not None
-    tables = [t for t, s in TABLE_SPECS.items() if s.source_kind == d.kind]
+def load_batch(run: Run, items: list[Item]) -> None:
+    """The batch's delivery versions (already judged), atomically. Records each item's rows loaded
+    and the versions it supersedes in its outcome."""
+    con = run.con
     con.execute("BEGIN TRANSACTION")
     try:
-        if run.force and any(v.delivery_key == out.delivery_key for v in seen):
-            _delete_version(con, tables, out.delivery_key)
-        if loads_rows:
-            out.superseded.extend(_supersede(con, tables, seen, out.delivery_key))
-            out.rows_loaded = sum(_insert_rows(con, t, item.stage_index, out.rows_rejected > 0) for t in tables)
-        if out.rows_rejected:  # row-level rejects (also kept when the share rejected the delivery)
-            for t in tables:
-                _insert_rejected_rows(con, t, out.delivery_key)
-        if out.status in ("accepted", "rejected") and chk.reads:
-            for t, frs in chk.reads.items():
-                for fr in frs:
-                    for ln, _why in fr.malformed:
-                        con.execute("INSERT INTO raw.rejected_rows VALUES (?,?,?,?,?,?,?,?,?)",
-                                    [out.delivery_key, d.source_id, d.as_of, t, fr.label, ln, None,
-                                     "malformed_row", None])
-        _insert_ledger_rows(con, item)
-        if before_commit is not None and loads_rows:
-            before_commit(out.delivery_key)
+        for item in items:  # earlier versions' rows go first: none of them is in the stage
+            _clear_earlier(run, item)
+        loaded = _insert_rows(con, items)
+        for item in items:
+            _record(run, item, loaded.get(item.stage_index, 0) if _loads_rows(item) else 0)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _loads_rows(item: Item) -> bool:
+    return item.outcome.status == "accepted" and item.stage_index is not None
+
+
+def _tables(item: Item) -> list[str]:
+    return [t for t, s in TABLE_SPECS.items() if s.source_kind == item.delivery.kind]
+
+
+def _clear_earlier(run: Run, item: Item) -> None:
+    """A forced rerun's earlier rows of the same version; the folder's earlier accepted versions."""
+    out = item.outcome
+    seen = run.ledger.seen.get(item.delivery.key, [])
+    if run.force and any(v.delivery_key == out.delivery_key for v in seen):
+        _delete_version(run.con, _tables(item), out.delivery_key)
+    if _loads_rows(item):
+        out.superseded.extend(_supersede(run.con, _tables(item), seen, out.delivery_key))
+
+
+def _record(run: Run, item: Item, rows_loaded: int) -> None:
+    """One version's rejected rows and ledger rows."""
+    con, chk, out = run.con, item.checked, item.outcome
+    d = chk.delivery
+    out.rows_loaded = rows_loaded
+    if out.rows_rejected:  # row-level rejects (also kept when the share rejected the delivery)
+        for t in _tables(item):
+            _insert_rejected_rows(con, t, out.delivery_key)
+    if out.status in ("accepted", "rejected") and chk.reads:
+        for t, frs in chk.reads.items():
+            for fr in frs:
+                for ln, _why in fr.malformed:
+                    con.execute("INSERT INTO raw.rejected_rows VALUES (?,?,?,?,?,?,?,?,?)",
+                                [out.delivery_key, d.source_id, d.as_of, t, fr.label, ln, None,
+                                 "malformed_row", None])
+    _insert_ledger_rows(con, item)
+    if before_commit is not None and _loads_rows(item):
+        before_commit(out.delivery_key)
 
 
 def _delete_version(con, tables: list[str], delivery_key: str) -> None:
@@ -85,17 +108,27 @@ def _supersede(con, tables: list[str], seen: list, delivery_key: str) -> list[st
     return older
 
 
-def _insert_rows(con, table: str, stage_index: int, has_rejects: bool) -> int:
-    """The delivery's staged rows of `table`, less the rejected ones, into raw; returns the count."""
-    cols = ", ".join(ident(c) for c in TABLE_SPECS[table].raw_columns)
-    params: list = [stage_index]
-    keep = ""
-    if has_rejects:
-        keep = (" AND NOT EXISTS (SELECT 1 FROM stg.violations v WHERE v.table_name = ? "
-                "AND v._row_id = s._row_id AND v.action = 'reject')")
-        params.append(table)
-    return con.execute(f"INSERT INTO {_raw(table)} ({cols}) SELECT {cols} FROM stg.{stage_table(table)} s "
-                       f"WHERE s._d = ?{keep}", params).fetchone()[0]
+def _insert_rows(con, items: list[Item]) -> dict[int, int]:
+    """The staged rows of the batch's accepted deliveries, less the rejected rows, into raw, one
+    statement per table; returns the rows loaded per delivery (`_d`). A plain filtered scan keeps
+    the stage's order (delivery, line); where rows are rejected, the anti-join is ordered explicitly."""
+    not_loading = [it.stage_index for it in items if it.stage_index is not None and not _loads_rows(it)]
+    loaded: dict[int, int] = {}
+    for table, spec in TABLE_SPECS.items():
+        cols = ", ".join(ident(c) for c in spec.raw_columns)
+        kept = f"FROM stg.{stage_table(table)} s WHERE NOT list_contains(?::INTEGER[], s._d)"
+        params: list = [not_loading]
+        rejects = con.execute("SELECT count(*) FROM stg.violations WHERE table_name = ? AND action = 'reject'",
+                              [table]).fetchone()[0]
+        if rejects:
+            kept += (" AND NOT EXISTS (SELECT 1 FROM stg.violations v WHERE v.table_name = ? "
+                     "AND v._row_id = s._row_id AND v.action = 'reject')")
+            params.append(table)
+        for d, n in con.execute(f"SELECT s._d, count(*) {kept} GROUP BY s._d", params).fetchall():
+            loaded[d] = loaded.get(d, 0) + n
+        order = " ORDER BY s._d, s._line" if rejects else ""
+        con.execute(f"INSERT INTO {_raw(table)} ({cols}) SELECT {cols} {kept}{order}", params)
+    return loaded
 
 
 def _insert_rejected_rows(con, table: str, delivery_key: str) -> None:

@@ -4,7 +4,7 @@
     -> per batch: intake — archive, control check, read, duplicates (intake.py)
                   stage — every new row typed in an in-memory DuckDB `stg` (stage.py)
                   validate — row rules + Great Expectations, each suite once; verdicts (validate.py)
-                  load — one transaction per delivery, quarantine reports (load.py, summary.py)
+                  load — one transaction per batch, quarantine reports (load.py, summary.py)
     -> ledger export (warehouse.py) and the run summary (summary.py)
 
 The stages pass a `Run` (what the run shares) and each batch's `Item`s (batch.py). Nothing here
@@ -83,10 +83,11 @@ def process_batch(run: Run, batch: Batch) -> BatchResult:
         run.say(f"validated {rows_staged} new rows")
         with run.timed("load"):
             load.make_archive_durable()
-            for n, item in enumerate(items, 1):
+            for item in items:
                 if item.stage_index is not None:
                     validate.judge(item, validation, run.settings.reject_threshold)
-                load.load_delivery(run, item)
+            load.load_batch(run, items)
+            for n, item in enumerate(items, 1):
                 if needs_quarantine_report(item.outcome):
                     write_quarantine_report(run.settings.quarantine_dir, item.outcome)
                 run.progress("loaded", batch.done_before + n)

@@ -168,7 +168,9 @@ def _line_numbers(body: bytes, delimiter: str, n_fields: int, n_rows: int, n_bad
     n_lines = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
     blank = body.startswith(b"\n") or body.startswith(b"\r\n") or b"\n\n" in body or b"\n\r\n" in body
     if n_bad == 0 and not blank and n_lines == n_rows:
-        return range(2, n_rows + 2), []
+        import numpy as np
+
+        return np.arange(2, n_rows + 2, dtype=np.int32), []  # not a Python int per row
     good, bad = [], []
     reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), delimiter=delimiter)
     prev = 0

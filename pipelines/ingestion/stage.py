@@ -44,12 +44,14 @@ def cursor(con):
 def stage_batch(con, items: list[Item]) -> int:
     """Stage the rows of the batch's accepted items (and the provider clients accepted so far) in
     `stg`; return the number of rows staged. The items' Arrow tables are released once staged."""
-    clients = con.sql("SELECT DISTINCT provider_id, client_id FROM raw.provider__clients").to_arrow_table()
+    # inside DuckDB, never through Python: the raw table may be large
+    con.execute("CREATE TABLE stg.known_provider_clients AS SELECT DISTINCT provider_id, client_id "
+                "FROM raw.provider__clients")
     staged = [it for it in items if it.stage_index is not None]
     rows = sum(fr.table.num_rows for it in staged for frs in it.checked.reads.values() for fr in frs)
     scon = cursor(con)
     try:
-        _build(scon, staged, clients)
+        _build(scon, staged)
     finally:
         scon.close()
     for it in staged:  # the rows now live in the stage
@@ -98,12 +100,10 @@ def _files_table(staged: list[Item]) -> tuple[pa.Table, dict[str, list[pa.Table]
     return files, per_table
 
 
-def _build(scon, staged: list[Item], known_clients: pa.Table) -> None:
+def _build(scon, staged: list[Item]) -> None:
     files, per_table = _files_table(staged)
     scon.register("files_v", files)
     scon.execute("CREATE TABLE stage_files AS SELECT * FROM files_v")
-    scon.register("known_v", known_clients)
-    scon.execute("CREATE TABLE known_provider_clients AS SELECT * FROM known_v")
     offset = 0
     for table, spec in TABLE_SPECS.items():
         parts = per_table.get(table)
@@ -133,4 +133,3 @@ def _build(scon, staged: list[Item], known_clients: pa.Table) -> None:
         scon.unregister("t_v")
         offset += arrow.num_rows
     scon.unregister("files_v")
-    scon.unregister("known_v")

@@ -47,12 +47,11 @@ def exclusive_lock(path: Path, say):
 @contextmanager
 def open_store(settings):
     """The restricted store's read-write connection, with the raw schema in place."""
-    import duckdb
+    from pipelines.duck import connect
 
-    con = duckdb.connect(str(settings.restricted_db))
+    con = connect(settings.restricted_db, settings)
     try:
         con.execute("SET enable_progress_bar = false")
-        con.execute("SET memory_limit = ?", [settings.duckdb_memory_limit])
         ensure_schema(con)
         # Fewer, larger checkpoints while loading many deliveries; committed work is in the WAL.
         con.execute("SET checkpoint_threshold = ?", [settings.duckdb_checkpoint_threshold])

@@ -88,12 +88,12 @@ def is_small(x) -> bool:
 def read_tables(analytics_db: Path, as_of: date) -> dict[str, pd.DataFrame] | None:
     """The three tables' rows of `as_of` (only the columns funders may see, never `note`); None when
     the warehouse has not got them (an older warehouse) or no effects for that date."""
-    import duckdb
+    from pipelines.duck import connect
 
     path = Path(analytics_db)
     if not path.exists():
         return None
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path, read_only=True)
     try:
         present = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}

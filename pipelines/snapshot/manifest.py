@@ -70,9 +70,9 @@ def stack_versions() -> dict:
 def read_inputs(analytics_db: Path, cutoff: date) -> tuple[list[dict], list[dict]]:
     """Accepted deliveries with as-of <= A + 45 and their files, from the ledger copy in
     analytics.duckdb (no identifiers in it)."""
-    import duckdb
+    from pipelines.duck import connect
 
-    con = duckdb.connect(str(analytics_db), read_only=True)
+    con = connect(analytics_db, read_only=True)
     try:
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
         missing = {"deliveries", "delivery_files"} - tables

@@ -57,11 +57,11 @@ class DisclosureRefused(SnapshotError):
 
 
 def read_metrics(analytics_db: Path, as_of: date) -> pd.DataFrame:
-    import duckdb
+    from pipelines.duck import connect
 
     if not Path(analytics_db).exists():
         raise SnapshotError(f"no analytics warehouse at {analytics_db}: build it first (htic run)")
-    con = duckdb.connect(str(analytics_db), read_only=True)
+    con = connect(analytics_db, read_only=True)
     try:
         con.execute("set threads = 1")  # one thread: identical float results on every run
         cols = {r[0] for r in con.execute("select column_name from information_schema.columns "
