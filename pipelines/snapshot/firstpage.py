@@ -6,7 +6,7 @@ Every figure here is a copy of a published row (this snapshot's, or an earlier p
 "change since"): the page adds no information. A change is given only between two figures both
 shown (not suppressed, at least MIN_UNITS units) — the difference of two shown figures.
 
-Per goal, its headline (HEADLINES): the latest `-R4` period of the metric in the published rows
+Per goal, its headline (the catalogue's report_headline): the latest `-R4` period of the metric in the published rows
 (G1's only settled cohorts are published, so its latest is the latest settled one); G4 beside the
 comparison cases of the same period and the adjusted estimate (effects.py); G7 the active
 providers on A, with the provider exits of the last four quarters and their continuity.
@@ -24,9 +24,13 @@ from pipelines import catalogue, dates
 from pipelines.snapshot.effects import FunderEffects
 
 MIN_UNITS = 30
-HEADLINES = {"g1": "g1_noncriminal_disposition", "g2": "g2_service_start_30d", "g3": "g3_need_referred_60d",
-             "g4": "g4_rearrest_any_12m", "g5": "g5_voluntary_continuation", "g6": "g6_trafficking_screened_30d",
-             "g7": "g7_active_providers", "g8": "g8_would_recommend", "g9": "g9_cases_linked"}
+
+
+def headlines() -> dict[str, str]:
+    """goal -> its headline metric (metrics.md v2's table), from the metric catalogue's report_headline."""
+    return {m.goal: m.metric_id for m in catalogue.load_catalogue() if m.report_headline}
+
+
 SETTLED_GOALS = {"g1"}
 CONTINUITY = "g7_continuity_after_exit"
 # verdicts: a word and a mark (readable in grey print), and a colour for the screen
@@ -257,7 +261,7 @@ def _figure(rows: pd.DataFrame, metric_id: str, population: str, period: str | N
 
 
 def _g7(rows: pd.DataFrame, quarter: str) -> tuple[tuple[Figure, ...], tuple[str, ...]]:
-    r = _row(rows, HEADLINES["g7"], "htic", "all")
+    r = _row(rows, headlines()["g7"], "htic", "all")
     value = _num(r["value"]) if r is not None else None
     fig = Figure("All courts", "on the as-of date", value is not None, fmt(value, "count") if value is not None
                  else "not shown: no figure", "", "", fmt_target(_num(r["target"]) if r is not None else None,
@@ -323,7 +327,7 @@ def build_first_page(rows: pd.DataFrame, quarter: str, as_of: date, earlier: lis
     prior = earlier_for(quarter, list(earlier))
     goals = []
     for g in catalogue.load_goals():
-        mid = HEADLINES[g.goal]
+        mid = headlines()[g.goal]
         entry = catalogue.metric(mid)
         notes: tuple[str, ...] = ()
         if g.goal == "g7":
