@@ -175,7 +175,7 @@ def bench(scale: float, rows_out: list[dict]) -> None:
         floor = timed(*py(FLOOR, str(world), str(tmp / "floor.duckdb")))
         row("floor", floor, floor["out"]["rows"], note="DuckDB read_csv, declared text columns, into a file")
         (tmp / "floor.duckdb").unlink()
-        ingest = timed(*htic("run", "--ingest-only", "--json", "--quiet", "--landing", str(world),
+        ingest = timed(*htic("run", "--create", "--ingest-only", "--json", "--quiet", "--landing", str(world),
                              "--warehouse", str(wh)))
         tm = ingest["out"]["timings"]
         row("ingest", ingest, ingest["out"]["rows_staged"],
@@ -196,7 +196,7 @@ def bench(scale: float, rows_out: list[dict]) -> None:
 
         prev = tmp / "landing-prev"
         link_tree(world, prev, leave_out=LAST_MONTH)
-        full = timed(*htic("run", "--json", "--quiet", "--landing", str(prev), "--warehouse", str(wh_runs)))
+        full = timed(*htic("run", "--create", "--json", "--quiet", "--landing", str(prev), "--warehouse", str(wh_runs)))
         row("full run", full, full["out"]["ingest"]["rows_staged"], note="htic run, world less its last month")
         for src in sorted(world.glob(f"*/{LAST_MONTH}")):
             shutil.copytree(src, prev / src.parent.name / src.name, copy_function=os.link)

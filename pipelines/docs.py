@@ -54,9 +54,9 @@ def docs_dir(settings: Settings) -> Path:
 
 def published_columns(analytics_db: Path) -> dict[str, list[tuple[str, str]]]:
     """`{table: [(column, type), ...]}` of analytics.duckdb, in column order (information_schema only)."""
-    import duckdb
+    from pipelines.duck import connect
 
-    con = duckdb.connect(str(analytics_db), read_only=True)
+    con = connect(analytics_db, read_only=True)
     try:
         rows = con.execute(
             "SELECT table_name, column_name, data_type FROM information_schema.columns "

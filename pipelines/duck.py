@@ -25,12 +25,8 @@ def limits(settings: Settings) -> dict[str, str]:
 
 def connect(path: str | os.PathLike, settings: Settings | None = None, *,
             read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to `path` (a file, or ":memory:") with the memory limit and temp directory set."""
-    con = duckdb.connect(str(path) if isinstance(path, Path) else path, read_only=read_only)
-    try:
-        for name, value in limits(settings or get_settings()).items():
-            con.execute(f"SET {name} = ?", [value])
-    except BaseException:
-        con.close()
-        raise
-    return con
+    """A connection to `path` (a file, or ":memory:") with the memory limit and temp directory set
+    when the database opens (DuckDB refuses to switch the temporary directory of a database that
+    has already spilled into it, so they are configuration, not a later SET)."""
+    return duckdb.connect(str(path) if isinstance(path, Path) else path, read_only=read_only,
+                          config=limits(settings or get_settings()))

@@ -108,14 +108,14 @@ def check_results(found: dict[str, list[dict] | None], as_of: date):
     can_subset=True,  # `cohorts_kept` yields no result without an earlier as-of date (its output is optional)
 )
 def metrics_plausibility(context: dg.AssetCheckExecutionContext, htic: HticSettings):
-    import duckdb
+    from pipelines.duck import connect
 
     settings = htic.get()
     as_of = builds.built_as_of(settings)
     if as_of is None:
         raise dg.Failure("no dbt build is noted for schema `analytics`: build the models first")
     with exclusive_lock(settings.store_lock, context.log.info):
-        con = duckdb.connect(str(settings.restricted_db), read_only=True)
+        con = connect(settings.restricted_db, settings, read_only=True)
         try:
             found = findings(con, as_of)
         finally:

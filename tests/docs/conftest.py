@@ -116,7 +116,7 @@ def world(tmp_path_factory) -> World:
     landing, warehouse = root / "landing", root / "warehouse"
     htic("synth", "--out", str(landing), "--seed", "11", "--scale", "0.1", "--dsa-start", "2025-10-31", env=env)
     plant_identifiers(landing)
-    htic("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", PLANNED_AS_OF.isoformat(),
+    htic("run", "--create", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", PLANNED_AS_OF.isoformat(),
          "--quiet", env=env)
     return World(root, landing, root / "truth", warehouse, env, [PLANTED_FIRST, PLANTED_LAST, PLANTED_NYSID])
 
