@@ -29,12 +29,15 @@ METRIC_CATALOGUE = SEEDS_DIR / "metric_catalogue.csv"
 GOAL_CATALOGUE = SEEDS_DIR / "goal_catalogue.csv"
 
 METRIC_COLUMNS = ["metric_id", "goal", "metric_kind", "unit", "counts_people", "title", "definition",
-                  "report_headline", "run_summary", "shared_units", "pools"]
+                  "report_headline", "run_summary", "shared_units", "pools", "funder_role"]
 GOAL_COLUMNS = ["goal", "title", "question"]
 METRIC_KINDS = {"rate", "duration", "mean", "survival", "count", "ratio"}
 UNITS = {"share", "days", "score", "providers", "ratio", "survival", "count"}
 POPULATIONS = {"htic", "comparison"}
 _BOOLEANS = {"true": True, "false": False}
+# settled: funders see a cohort only once its last day <= A - 365 (an event may still be pending);
+# continuity / fitness_*: the first page's provider-exit line and its data-fitness line read it
+FUNDER_ROLES = {"", "settled", "continuity", "fitness_linked", "fitness_timeliness", "fitness_rejected"}
 
 
 class CatalogueError(ValueError):
@@ -75,6 +78,8 @@ class Metric:
     run_summary: tuple[SummaryLine, ...]
     shared_units: str  # metrics with the same label count the same units: one denominator per cell ('' = none)
     pools: str  # a metric whose quarterly counts this one's yearly cohorts add up ('' = none)
+    # what the funder snapshot does with it beyond the usual (FUNDER_ROLES; '' = nothing more)
+    funder_role: str = ""
 
 
 def _rows(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
@@ -119,7 +124,8 @@ def load_catalogue() -> tuple[Metric, ...]:
     out = []
     path = METRIC_CATALOGUE
     for line, row in _rows(path, METRIC_COLUMNS):
-        for column, allowed in (("goal", goals), ("metric_kind", METRIC_KINDS), ("unit", UNITS)):
+        for column, allowed in (("goal", goals), ("metric_kind", METRIC_KINDS), ("unit", UNITS),
+                                ("funder_role", FUNDER_ROLES)):
             if row[column] not in allowed:
                 raise CatalogueError(f"{path.name} line {line}, column {column}: not one of {sorted(allowed)}")
         out.append(Metric(
@@ -128,7 +134,7 @@ def load_catalogue() -> tuple[Metric, ...]:
             title=row["title"], definition=row["definition"],
             report_headline=_bool(path, line, "report_headline", row["report_headline"]),
             run_summary=_summary_lines(path, line, row["metric_id"], row["run_summary"]),
-            shared_units=row["shared_units"], pools=row["pools"]))
+            shared_units=row["shared_units"], pools=row["pools"], funder_role=row["funder_role"]))
     ids = [m.metric_id for m in out]
     if len(set(ids)) != len(ids):
         raise CatalogueError(f"{path.name}: a metric_id is listed twice")
@@ -142,6 +148,11 @@ def load_catalogue() -> tuple[Metric, ...]:
     if orders != list(range(1, len(orders) + 1)):
         raise CatalogueError(f"{path.name}: run_summary orders must be 1, 2, … without gaps or repeats")
     return tuple(out)
+
+
+def with_role(role: str) -> list[str]:
+    """The metric ids the catalogue gives this funder_role, in catalogue order."""
+    return [m.metric_id for m in load_catalogue() if m.funder_role == role]
 
 
 @cache

@@ -50,7 +50,7 @@ def run(args) -> int:
     print("[demo] publishing the funder snapshot of the latest complete quarter (htic snapshot) ...", flush=True)
     snap = publish_latest(settings)
 
-    from pipelines.snapshot.firstpage import print_first_page
+    from pipelines.snapshot.publish import print_first_page
 
     print()
     print_first_page(settings, snap)  # the first page of the report: per goal its headline and verdict

@@ -14,6 +14,7 @@ providers on A, with the provider exits of the last four quarters and their cont
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,13 +27,41 @@ from pipelines.snapshot.effects import FunderEffects
 MIN_UNITS = 30
 
 
+SUPPRESSED_MARK = "suppressed*"
+
+
+def _missing_number(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def fmt_points(x) -> str:
+    return "n/a" if _missing_number(x) else f"{x * 100:+.1f} points"
+
+
+def estimate_text(r) -> tuple[str, str]:
+    """An effect row's estimate and interval as words (what effects.py let out)."""
+    if r is None:
+        return "not reported", ""
+    if r.estimate_hidden:
+        return SUPPRESSED_MARK, ""
+    if _missing_number(r.estimate):
+        return "not estimable", ""
+    interval = "" if _missing_number(r.ci_low) else f"{fmt_points(r.ci_low)} to {fmt_points(r.ci_high)}"
+    return fmt_points(r.estimate), interval
+
+
+def _role(role: str) -> str:
+    """The one metric the catalogue gives this funder_role (continuity, fitness_*)."""
+    [metric_id] = catalogue.with_role(role)
+    return metric_id
+
+
 def headlines() -> dict[str, str]:
     """goal -> its headline metric (metrics.md v2's table), from the metric catalogue's report_headline."""
     return {m.goal: m.metric_id for m in catalogue.load_catalogue() if m.report_headline}
 
 
 SETTLED_GOALS = {"g1"}
-CONTINUITY = "g7_continuity_after_exit"
 # verdicts: a word and a mark (readable in grey print), and a colour for the screen
 VERDICT = {"met": ("met", "+"), "not_met": ("not met", "×"), "uncertain": ("uncertain", "?")}
 VERDICT_COLOURS = {"met": "#1b7a3a", "not_met": "#b0281b", "uncertain": "#8a6200"}
@@ -268,7 +297,7 @@ def _g7(rows: pd.DataFrame, quarter: str) -> tuple[tuple[Figure, ...], tuple[str
                                                                   r["direction"] if r is not None else None, "count"),
                  (r["verdict"] or "") if r is not None else "", "", "")
     last_four = {_shift(quarter, k) for k in range(4)}
-    exits = _overall(rows, CONTINUITY, "htic")
+    exits = _overall(rows, _role("continuity"), "htic")
     exits = exits[exits["cohort"].isin(last_four)].sort_values("cohort")
     if exits.empty:
         return (fig,), ("No provider contract ended in the last four quarters.",)
@@ -286,11 +315,10 @@ def _g7(rows: pd.DataFrame, quarter: str) -> tuple[tuple[Figure, ...], tuple[str
 
 
 def _adjusted(effects: FunderEffects | None) -> str:
-    from pipelines.snapshot.sections import _estimate_text
 
     if effects is None or effects.headline is None:
         return "Is it helping? The adjusted comparison (evaluation) is not available for this snapshot."
-    est, interval = _estimate_text(effects.headline)
+    est, interval = estimate_text(effects.headline)
     warn = "" if effects.headline.balance_ok else " Balance fails: do not rely on this estimate."
     return (f"Is it helping? Adjusted difference in 12-month rearrest, HTIC minus comparison (doubly robust): {est}"
             + (f" (95% interval {interval})" if interval else "") + "; negative means fewer rearrests." + warn)
@@ -298,19 +326,19 @@ def _adjusted(effects: FunderEffects | None) -> str:
 
 def _fitness(rows: pd.DataFrame, quarter: str) -> str:
     parts = []
-    period = latest_r4(rows, "g9_cases_linked")
-    linked = _row(rows, "g9_cases_linked", "htic", period) if period else None
+    period = latest_r4(rows, _role("fitness_linked"))
+    linked = _row(rows, _role("fitness_linked"), "htic", period) if period else None
     if _is_shown(linked):
         parts.append(f"{fmt(_num(linked['value']), 'rate')} of mandated cases linked to a provider ({period})")
     else:
         parts.append("share of mandated cases linked to a provider: not shown")
-    t = rows[(rows["metric_id"] == "g9_delivery_timeliness") & (rows["breakdown"] == "source")]
+    t = rows[(rows["metric_id"] == _role("fitness_timeliness")) & (rows["breakdown"] == "source")]
     if len(t):
         late = sorted(r.breakdown_value for r in t.itertuples(index=False)
                       if _num(r.numerator) is not None and _num(r.denominator) is not None
                       and _num(r.numerator) > _num(r.denominator))
         parts.append(f"{len(late)} of {len(t)} data sources late (" + (", ".join(late) if late else "none") + ")")
-    rej = rows[(rows["metric_id"] == "g9_rows_rejected") & rows["cohort"].isin({_shift(quarter, k) for k in range(4)})]
+    rej = rows[(rows["metric_id"] == _role("fitness_rejected")) & rows["cohort"].isin({_shift(quarter, k) for k in range(4)})]
     if len(rej):
         bad, total = rej["numerator"].sum(), rej["denominator"].sum()
         share = f" ({bad / total * 100:.1f}%)" if total else ""
@@ -371,25 +399,3 @@ def first_page_text(page: FirstPage) -> str:
     lines.append(page.fitness)
     lines.append(page.comparisons)
     return "\n".join(lines)
-
-
-def first_page_of(settings, folder) -> FirstPage:
-    """The first page of a published snapshot folder, rebuilt from its metrics.csv, the publications
-    before it and the warehouse's evaluation tables (as effects.py discloses them)."""
-    from pathlib import Path
-
-    from pipelines.snapshot.effects import read_funder_effects
-    from pipelines.snapshot.publish import earlier_publications, split_revision
-
-    folder = Path(folder)
-    quarter = split_revision(folder.name)[0]
-    as_of = dates.quarter_end(quarter)
-    rows = pd.read_csv(folder / "metrics.csv", dtype=str, keep_default_na=False)
-    earlier = [e for e in earlier_publications(settings, folder.parent) if e[0] < folder.name
-               and split_revision(e[0])[0] != quarter]
-    return build_first_page(rows, quarter, as_of, earlier, read_funder_effects(settings.analytics_db, as_of))
-
-
-def print_first_page(settings, folder) -> None:
-    """For `htic demo`: print the first page of the published snapshot in `folder`."""
-    print(first_page_text(first_page_of(settings, folder)))

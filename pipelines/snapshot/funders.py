@@ -9,7 +9,7 @@ The warehouse keeps every cohort and breakdown for evaluators; a funder snapshot
 - rows that describe no cohort of people (`all`: G7, delivery timeliness) as they are, and the
   per-source rows of files and rows rejected (a source is the metric's own unit, not a breakdown of
   people; they count no people);
-- for the metrics that count events that may still be pending (SETTLED_ONLY), only cohorts whose last
+- for the metrics that count events that may still be pending (the catalogue's funder_role `settled`), only cohorts whose last
   day is at least a year before A (a settled cohort).
 
 The rows left out are not thrown away before disclosure control: a reader can imply them (a
@@ -25,10 +25,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from pipelines import dates
+from pipelines import catalogue, dates
 
-SETTLED_ONLY = frozenset({"g1_noncriminal_disposition", "g1_days_to_disposition", "g1_days_to_disposition_p75",
-                          "g2_days_to_completion", "g2_days_to_completion_p75"})
 SETTLED_DAYS = 365
 PER_SOURCE = "source"  # files and rows rejected, per data source: the metric's unit, not a breakdown of people
 
@@ -60,6 +58,6 @@ def publish_mask(df: pd.DataFrame, as_of: date) -> np.ndarray:
     breakdown = df["breakdown"].astype(str)
     quarterly = cohort.str.match(_QUARTER.pattern).to_numpy()
     keep = ~quarterly | (breakdown == "overall").to_numpy() | (breakdown == PER_SOURCE).to_numpy()
-    pending = df["metric_id"].astype(str).isin(SETTLED_ONLY).to_numpy()
+    pending = df["metric_id"].astype(str).isin(catalogue.with_role("settled")).to_numpy()
     settled = np.array([is_settled(c, as_of) for c in cohort], dtype=bool)
     return keep & (~pending | settled)

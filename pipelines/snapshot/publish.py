@@ -236,3 +236,29 @@ def publish_snapshot(settings, quarter: str, revision_reason: str | None = None)
                              "reason": revision_reason, "generated_at": manifest["generated_at"],
                              "metrics_csv_sha256": manifest["outputs"]["metrics.csv"]["sha256"]}) + "\n")
     return target
+
+
+def first_page_of(settings, folder):
+    """The first page of a published snapshot folder, rebuilt from its metrics.csv, the publications
+    before it and the warehouse's evaluation tables, disclosed as that publication disclosed them."""
+    import pandas as pd
+
+    from pipelines.snapshot import effects_files
+    from pipelines.snapshot.firstpage import build_first_page
+
+    folder = Path(folder)
+    quarter = split_revision(folder.name)[0]
+    as_of = dates.quarter_end(quarter)
+    rows = pd.read_csv(folder / "metrics.csv", dtype=str, keep_default_na=False)
+    before = [e for e in earlier_publications(settings, folder.parent) if e[0] < folder.name]
+    effects, _ = effects_files.for_publication(settings.analytics_db, as_of, folder.parent, settings.restricted_dir,
+                                               [e[0] for e in before])
+    return build_first_page(rows, quarter, as_of, [e for e in before if split_revision(e[0])[0] != quarter],
+                            effects)
+
+
+def print_first_page(settings, folder) -> None:
+    """For `htic demo`: print the first page of the published snapshot in `folder`."""
+    from pipelines.snapshot.firstpage import first_page_text
+
+    print(first_page_text(first_page_of(settings, folder)))

@@ -21,9 +21,8 @@ from pipelines.snapshot import definitions_text as dt
 from pipelines.snapshot.context import SnapshotContext
 from pipelines.snapshot.disclosure import FUNDER_FOOTNOTE
 from pipelines.snapshot.effects import HEADLINE, FunderEffects
-from pipelines.snapshot.firstpage import FirstPage, build_first_page
+from pipelines.snapshot.firstpage import SUPPRESSED_MARK, FirstPage, build_first_page, estimate_text, fmt_points
 
-SUPPRESSED_MARK = "suppressed*"
 FOOTNOTE = FUNDER_FOOTNOTE  # the policy in general words; never which rule hid a figure
 
 
@@ -303,23 +302,8 @@ class EffectsSection:
     notes: list[str] = field(default_factory=list)
 
 
-def fmt_points(x) -> str:
-    return "n/a" if _missing(x) else f"{x * 100:+.1f} points"
-
-
 def fmt_effect_count(x) -> str:
     return SUPPRESSED_COUNT if x is None else fmt_count(x)
-
-
-def _estimate_text(r) -> tuple[str, str]:
-    if r is None:
-        return "not reported", ""
-    if r.estimate_hidden:
-        return SUPPRESSED_MARK, ""
-    if _missing(r.estimate):
-        return "not estimable", ""
-    interval = "" if _missing(r.ci_low) else f"{fmt_points(r.ci_low)} to {fmt_points(r.ci_high)}"
-    return fmt_points(r.estimate), interval
 
 
 def _effect_line(fe: FunderEffects, method: str) -> EffectLine | None:
@@ -328,7 +312,7 @@ def _effect_line(fe: FunderEffects, method: str) -> EffectLine | None:
     if rd is None:
         return None
     rr = fe.row(outcome, tz, method, "risk_ratio")
-    est, interval = _estimate_text(rd)
+    est, interval = estimate_text(rd)
     ratio = "" if rr is None or rr.estimate_hidden or _missing(rr.estimate) else f"{rr.estimate:.2f}"
     return EffectLine(METHOD_LABEL[method], est, interval, ratio, fmt_effect_count(rd.n_treated_used),
                       fmt_effect_count(rd.n_control_used), fmt_effect_count(rd.n_treated_unused),
@@ -387,8 +371,8 @@ def effects_section(fe: FunderEffects | None) -> EffectsSection:
         return EffectsSection(available=False, caveats=CAVEATS)
     sec = EffectsSection(available=True, caveats=CAVEATS)
     head, unadj = fe.headline, fe.row(HEADLINE["outcome"], HEADLINE["time_zero"], "unadjusted", "risk_difference")
-    est, interval = _estimate_text(head)
-    u_est, u_interval = _estimate_text(unadj)
+    est, interval = estimate_text(head)
+    u_est, u_interval = estimate_text(unadj)
     sec.headline = (f"Adjusted difference in 12-month rearrest, HTIC minus comparison (doubly robust): {est}"
                     + (f" (95% interval {interval})" if interval else "")
                     + f"; unadjusted: {u_est}" + (f" ({u_interval})" if u_interval else "")

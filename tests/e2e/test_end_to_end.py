@@ -22,7 +22,7 @@ HTIC = [sys.executable, "-m", "pipelines.cli"]
 
 
 def htic(*args: str, env: dict, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*HTIC, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run([*HTIC, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=2400)  # a timeout, not a timing: the snapshot of a small world takes minutes on 2 cores
     if check and proc.returncode != 0:
         raise AssertionError(f"htic {' '.join(args)} exited {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return proc

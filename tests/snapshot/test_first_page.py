@@ -96,7 +96,8 @@ def _cards(page) -> dict[str, list[dict]]:
 def test_first_page_in_chromium_pdf_workbook_and_terminal(first_page_world):
     from playwright.sync_api import sync_playwright
 
-    from pipelines.snapshot.firstpage import first_page_of, first_page_text
+    from pipelines.snapshot.firstpage import first_page_text
+    from pipelines.snapshot.publish import first_page_of
 
     folder = first_page_world["current"]
     rows = _csv(folder)
@@ -166,7 +167,7 @@ def test_first_page_in_chromium_pdf_workbook_and_terminal(first_page_world):
 
 
 def test_change_since_compares_only_figures_shown_in_both_reports(first_page_world):
-    from pipelines.snapshot.firstpage import first_page_of
+    from pipelines.snapshot.publish import first_page_of
 
     folder, before = first_page_world["current"], first_page_world["previous"]
     now, then = _csv(folder), _csv(before)

@@ -118,8 +118,14 @@ def killed_then_rerun(tiny_landing, tmp_path_factory):
     env = htic_env()
     common = ("--landing", str(tiny_landing), "--warehouse", str(warehouse), "--create")
     victim = start_htic("run", *common, env=env, umask=0o022)
-    owner = wait_for(lambda: run_owner(warehouse), 300, "the run to hold the warehouse")
-    dbt = wait_for(lambda: dbt_processes(owner["token"]) or victim.poll() is not None, 600, "dbt to start")
+    wait_for(lambda: run_owner(warehouse), 300, "the run to hold the warehouse")
+
+    def building() -> list[int] | bool:
+        # `htic run` holds the lock once to ingest and again to build: the build's owner runs dbt
+        owner = run_owner(warehouse)
+        return (dbt_processes(owner["token"]) if owner else []) or victim.poll() is not None
+
+    dbt = wait_for(building, 600, "dbt to start")
     assert victim.poll() is None, "the run ended before dbt started"
     os.kill(victim.pid, signal.SIGKILL)  # the htic process alone, as `kill -9 <pid>` does
     victim.wait()

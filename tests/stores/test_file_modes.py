@@ -8,7 +8,8 @@ import os
 import stat
 from pathlib import Path
 
-SHARED = {"analytics.duckdb": 0o640}
+SHARED = {"analytics.duckdb": 0o640,  # the evaluators' warehouse and its docs site (htic docs): group-readable
+          "docs": 0o750, "docs/index.html": 0o640}
 
 
 def modes(warehouse: Path) -> dict[str, int]:
