@@ -27,9 +27,21 @@ their difference, every absent group, and the change of every count since an ear
 showed it. A count is known exactly (range 0) when shown or fixed by an earlier publication; a small
 count fixed by an earlier publication alone is reported in `determined_by_earlier`, not as a failure.
 
-The bounds come from linear programs (scipy's HiGHS). The unknowns split into connected components;
-independent components are solved together in one program per round (the objective is separable),
-first maximising the sum of every open target (most pass at once), then one target per component.
+The bounds come from linear programs (scipy's HiGHS); each program's optimum is a point consistent
+with everything a reader knows, and a count passes once the points found give it a maximum >= 11 and
+a range >= 10 (the true counts are a point too). Three stages, each on what the last left open:
+
+1. Blocks: a breakdown's cells of one population and year (most protected counts are a quarter's
+   never-printed cells). A block's program frees its own unknowns and holds every other unknown at
+   its true value; the true values satisfy every relation, so each point it finds is a point of the
+   whole model (sound), and the programs are small. Rounds push every open count of the block to what
+   the rule asks at once (a capped sum), then each count still open gets its own maximum and
+   minimum. Then the same rounds on every row of one population and year (overall rows free too).
+   Blocks are shared out between worker processes when there are many.
+2. The whole model: the unknowns split into connected components; independent components are solved
+   together in one program per round (the objective is separable), pushing every open count at once.
+3. exact=True: each count still open gets its own maximum and minimum, one count per component per
+   program, so the failures named are exact.
 """
 
 from __future__ import annotations
@@ -111,9 +123,14 @@ class _Model:
         # targets: (coefs, constant, true value, finding); expression = coefs . x + constant
         self.targets: list[tuple[dict[int, float], float, float, Finding]] = []
         self.revealed: list[Finding] = []
+        # each unknown's block (`_block_of`) and year (`_year_of`); None: overall row, or mixed
+        self.home: list[tuple | None] = []
+        self.year: list[tuple | None] = []
 
-    def new_var(self, truth: float) -> int:
+    def new_var(self, truth: float, keys: list[tuple] = ()) -> int:
         self.truth.append(float(truth))
+        self.home.append(_common(_block_of, keys))
+        self.year.append(_common(_year_of, keys))
         self.n_vars += 1
         return self.n_vars - 1
 
@@ -144,6 +161,31 @@ def _union(parent: dict, a, b) -> None:
     ra, rb = _find(parent, a), _find(parent, b)
     if ra != rb:
         parent[max(ra, rb)] = min(ra, rb)
+
+
+_YEAR_PREFIX = re.compile(r"^(\d{4})")
+
+
+def _block_of(key: tuple) -> tuple | None:
+    """The block of a row's counts: (population, year of its cohort, breakdown) for a breakdown cell,
+    None for an overall row. Given the overall rows, the blocks are independent (see `_block_phase`)."""
+    _metric, population, cohort, breakdown, _value = key
+    if breakdown == "overall":
+        return None
+    m = _YEAR_PREFIX.match(cohort)
+    return (population.split("@", 1)[0], m.group(1) if m else cohort, breakdown)
+
+
+def _year_of(key: tuple) -> tuple | None:
+    """(population, year) of a row: every row of the cohorts of one year (`<YYYY>Qn`, `<YYYY>`,
+    `<YYYY>Qn-R4`), overall and breakdowns."""
+    m = _YEAR_PREFIX.match(key[2])
+    return (key[1].split("@", 1)[0], m.group(1)) if m else None
+
+
+def _common(of, keys) -> tuple | None:
+    found = {of(k) for k in keys}
+    return found.pop() if len(found) == 1 else None
 
 
 def _finding(key: tuple, count: str) -> Finding:
@@ -319,7 +361,7 @@ def _build(table: pd.DataFrame, earlier) -> tuple[_Model, list[Finding]]:
         members = classes[root]
         value = counts[members[0][1]][members[0][0]]
         fixed = any(shown[i] for i, _ in members) or any(m in known_earlier for m in members)
-        var = None if fixed else model.new_var(value)
+        var = None if fixed else model.new_var(value, [keys[i] for i, _ in members])
         for m in members:
             term[m] = (var, value)
         if fixed and not any(shown[i] and i < n_current for i, _ in members) and _small(value) and \
@@ -348,7 +390,7 @@ def _build(table: pd.DataFrame, earlier) -> tuple[_Model, list[Finding]]:
         for p in parts:
             t.add(term[(p, c)], -1.0)
         if gap > TOL:
-            g = model.new_var(gap)
+            g = model.new_var(gap, [keys[p] for p in parts])
             t.coefs[g] = t.coefs.get(g, 0.0) - 1.0
             if _small(gap):
                 model.targets.append(({g: 1.0}, 0.0, gap, _finding(keys[container], f"absent group in {label}")))
@@ -506,15 +548,147 @@ def _components(model: _Model) -> np.ndarray:
     return np.array([find(v) for v in range(model.n_vars)], dtype=np.int64)
 
 
+def _lp(c, a_eq, b_eq, a_le, b_le, bounds) -> np.ndarray:
+    res = linprog(c, A_ub=a_le, b_ub=b_le, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"disclosure audit: a linear program failed ({res.message}); the model of what a "
+                           "reader knows is inconsistent with the true counts")
+    return res.x
+
+
+class _Program:
+    """The reader's relations over some unknowns (`vars_`, of `n_total`); every other unknown is held at
+    `rest` (NaN: not evaluated). Any point it returns satisfies every relation of the model."""
+
+    def __init__(self, n_total: int, vars_: np.ndarray, a_eq, b_eq, a_le, b_le, rest: np.ndarray):
+        self.vars_ = vars_
+        self.local = np.full(n_total, -1, dtype=np.int64)
+        self.local[vars_] = np.arange(len(vars_))
+        self.a_eq, self.b_eq, self.a_le, self.b_le = a_eq, b_eq, a_le, b_le
+        self.rest = rest
+        self.solved = 0
+
+    def _point(self, x: np.ndarray) -> np.ndarray:
+        self.solved += 1
+        out = self.rest.copy()
+        out[self.vars_] = x[:len(self.vars_)]
+        return out
+
+    def optimum(self, objective: dict[int, float], maximise: bool) -> np.ndarray:
+        c = np.zeros(len(self.vars_))
+        for v, a in objective.items():
+            c[self.local[v]] += -a if maximise else a
+        return self._point(_lp(c, self.a_eq, self.b_eq, self.a_le, self.b_le, (0, UPPER)))
+
+    def capped(self, targets: list[tuple[dict[int, float], float, float]]) -> np.ndarray:
+        """A point maximising sum(min(expression_k, cap_k)) over the targets (coefs, const, cap): each
+        target is pushed up to its cap and no further, so one target's slack is not spent on another
+        beyond what the rule asks."""
+        nv, nz = len(self.vars_), len(targets)
+        r, col, val, rhs = [], [], [], []
+        for k, (coefs, const, _cap) in enumerate(targets):  # z_k - expression_k <= const
+            r.append(k)
+            col.append(nv + k)
+            val.append(1.0)
+            for v, a in coefs.items():
+                r.append(k)
+                col.append(self.local[v])
+                val.append(-a)
+            rhs.append(const)
+        blocks = [coo_matrix((val, (r, col)), shape=(nz, nv + nz)).tocsr()]
+        b_ub = [np.array(rhs)]
+        if self.a_le is not None:
+            blocks.insert(0, hstack([self.a_le, csr_matrix((self.a_le.shape[0], nz))]))
+            b_ub.insert(0, self.b_le)
+        a_eq = hstack([self.a_eq, csr_matrix((self.a_eq.shape[0], nz))]).tocsr() if self.a_eq is not None else None
+        c = np.concatenate([np.zeros(nv), -np.ones(nz)])
+        bounds = [(0, UPPER)] * nv + [(0, cap) for _, _, cap in targets]
+        return self._point(_lp(c, a_eq, self.b_eq, vstack(blocks).tocsr(), np.concatenate(b_ub), bounds))
+
+
+def _passed(hi: np.ndarray, lo: np.ndarray, k: int) -> bool:
+    return hi[k] >= NEED_MAX - TOL and hi[k] - lo[k] >= NEED_RANGE - TOL
+
+
+def _record(x: np.ndarray, targets, hi: np.ndarray, lo: np.ndarray, ks) -> None:
+    """Widen each target's [lo, hi] by its value at the point x (NaN: x does not reach it)."""
+    for k in ks:
+        v = _value(targets[k][0], targets[k][1], x)
+        if not math.isnan(v):
+            hi[k] = max(hi[k], v)
+            lo[k] = min(lo[k], v)
+
+
+def _rounds(program_for, targets, hi, lo, open_: list[int], name: str = "", progress: float = 0.95) -> list[int]:
+    """Rounds pushing every open target up to what the rule asks (max >= 11, range >= 10) at once,
+    then those high enough down by 10 from the highest point found; returns what stays open (once a
+    round leaves more than `progress` of what it started with). `program_for(ks)`: the program
+    holding targets ks."""
+    while open_:
+        before = len(open_)
+        caps = [(targets[k][0], targets[k][1], max(NEED_MAX, lo[k] + NEED_RANGE)) for k in open_]
+        _record(program_for(open_).capped(caps), targets, hi, lo, open_)
+        down = [k for k in open_ if hi[k] >= NEED_MAX - TOL and not _passed(hi, lo, k)]
+        if down:
+            caps = [({v: -a for v, a in targets[k][0].items()}, hi[k] - targets[k][1], NEED_RANGE) for k in down]
+            _record(program_for(down).capped(caps), targets, hi, lo, down)
+        open_ = [k for k in open_ if not _passed(hi, lo, k)]
+        if name:
+            _log(f"{name} round: {before} -> {len(open_)} open")
+        if len(open_) > progress * before:
+            break  # little progress: what is left needs its own programs (or more cover)
+    return open_
+
+
+def _block_job(job) -> tuple[np.ndarray, np.ndarray, int]:
+    """One block's bounds (run in a worker process when there are many): the joint rounds, then (own)
+    each target still open alone, its maximum and, where that reaches 11, its minimum. job = (n, a_eq,
+    b_eq, a_le, b_le, targets [(coefs over the block's unknowns 0..n-1, constant)], hi, lo, own: each
+    target still open alone)."""
+    n, a_eq, b_eq, a_le, b_le, targets, hi, lo, own = job
+    program = _Program(n, np.arange(n), a_eq, b_eq, a_le, b_le, np.full(n, np.nan))
+    left = _rounds(lambda _ks: program, targets, hi, lo, list(range(len(targets))))
+    for k in left if own else ():
+        if _passed(hi, lo, k):
+            continue
+        _record(program.optimum(targets[k][0], True), targets, hi, lo, left)
+        if not _passed(hi, lo, k) and hi[k] >= NEED_MAX - TOL:
+            _record(program.optimum(targets[k][0], False), targets, hi, lo, left)
+    return hi, lo, program.solved
+
+
+PARALLEL_MIN = 4000  # in-block targets from which blocks are shared out between worker processes
+
+
+def _run_blocks(jobs: list, workers: int | None = None) -> list:
+    """_block_job of every job, in order; in worker processes when the work is large (the results do
+    not depend on which process computed them)."""
+    import os
+
+    workers = workers or min(len(os.sched_getaffinity(0)), 4)
+    if workers <= 1 or len(jobs) < 2 or sum(len(j[5]) for j in jobs) < PARALLEL_MIN:
+        return [_block_job(j) for j in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][5]))  # largest first: even shares
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        done = dict(zip(order, pool.map(_block_job, [jobs[i] for i in order])))
+    return [done[i] for i in range(len(jobs))]
+
+
 class _Solver:
-    """Solves programs restricted to a set of components (their variables and relations only)."""
+    """Programs over sets of components (their unknowns and relations only), or over one block with
+    every unknown outside it at its true value."""
 
     def __init__(self, model: _Model, comp: np.ndarray):
         self.model = model
         self.comp = comp
         self.a_eq, self.b_eq, self.eq_comp = self._matrix(model.eq)
         self.a_le, self.b_le, self.le_comp = self._matrix(model.le)
+        self.truth = np.asarray(model.truth, dtype=float)
         self.programs = 0
+        self._csc = None
 
     def _matrix(self, rows):
         r, col, val = [], [], []
@@ -528,68 +702,40 @@ class _Solver:
         comp = np.array([self.comp[next(iter(c))] for c, _ in rows], dtype=np.int64)
         return a, b, comp
 
+    def components(self, comps: set[int]) -> _Program:
+        wanted = np.array(sorted(comps), dtype=np.int64)
+        vars_ = np.flatnonzero(np.isin(self.comp, wanted))
+        eq = np.flatnonzero(np.isin(self.eq_comp, wanted))
+        le = np.flatnonzero(np.isin(self.le_comp, wanted))
+        return _Program(self.model.n_vars, vars_,
+                        self.a_eq[eq][:, vars_] if len(eq) else None, self.b_eq[eq] if len(eq) else None,
+                        self.a_le[le][:, vars_] if len(le) else None, self.b_le[le] if len(le) else None,
+                        np.full(self.model.n_vars, np.nan))
+
+    def block(self, vars_: np.ndarray) -> tuple:
+        """The relations touching `vars_` over those unknowns alone (columns 0..len-1), every other
+        unknown at its true value (which satisfies every relation): a point of this program is a point
+        of the model. Returns (n, a_eq, b_eq, a_le, b_le)."""
+        if self._csc is None:
+            self._csc = (self.a_eq.tocsc(), self.a_le.tocsc())
+        fixed = self.truth.copy()
+        fixed[vars_] = 0.0
+        parts = []
+        for a, csc, b in ((self.a_eq, self._csc[0], self.b_eq), (self.a_le, self._csc[1], self.b_le)):
+            rows = np.unique(csc[:, vars_].nonzero()[0])
+            if not len(rows):
+                parts += [None, None]
+                continue
+            sub = a[rows]
+            parts += [sub[:, vars_].tocsr(), b[rows] - sub @ fixed]
+        return (len(vars_), *parts)
+
     def solve(self, comps: set[int], objective: dict[int, float], maximise: bool) -> np.ndarray:
         """Optimal point (full-length vector, NaN outside the components)."""
-        wanted = np.array(sorted(comps), dtype=np.int64)
-        vars_ = np.flatnonzero(np.isin(self.comp, wanted))
-        local = np.full(self.model.n_vars, -1, dtype=np.int64)
-        local[vars_] = np.arange(len(vars_))
-        c = np.zeros(len(vars_))
-        for v, a in objective.items():
-            c[local[v]] += -a if maximise else a
-        eq = np.flatnonzero(np.isin(self.eq_comp, wanted))
-        le = np.flatnonzero(np.isin(self.le_comp, wanted))
-        a_eq = self.a_eq[eq][:, vars_] if len(eq) else None
-        a_le = self.a_le[le][:, vars_] if len(le) else None
-        res = linprog(c, A_ub=a_le, b_ub=self.b_le[le] if len(le) else None, A_eq=a_eq,
-                      b_eq=self.b_eq[eq] if len(eq) else None, bounds=(0, UPPER), method="highs")
-        self.programs += 1
-        if res.status != 0:
-            raise RuntimeError(f"disclosure audit: a linear program failed ({res.message}); the model of what a "
-                               "reader knows is inconsistent with the true counts")
-        out = np.full(self.model.n_vars, np.nan)
-        out[vars_] = res.x
-        return out
-
-    def solve_capped(self, comps: set[int], targets: list[tuple[dict[int, float], float, float]]) -> np.ndarray:
-        """A point maximising sum(min(expression_k, cap_k)) over the targets (coefs, const, cap): each
-        target is pushed up to its cap and no further, so one target's slack is not spent on another
-        beyond what the rule asks."""
-        wanted = np.array(sorted(comps), dtype=np.int64)
-        vars_ = np.flatnonzero(np.isin(self.comp, wanted))
-        nv, nz = len(vars_), len(targets)
-        local = np.full(self.model.n_vars, -1, dtype=np.int64)
-        local[vars_] = np.arange(nv)
-        eq = np.flatnonzero(np.isin(self.eq_comp, wanted))
-        le = np.flatnonzero(np.isin(self.le_comp, wanted))
-        r, col, val, rhs = [], [], [], []
-        for k, (coefs, const, _cap) in enumerate(targets):  # z_k - expression_k <= const
-            r.append(k)
-            col.append(nv + k)
-            val.append(1.0)
-            for v, a in coefs.items():
-                r.append(k)
-                col.append(local[v])
-                val.append(-a)
-            rhs.append(const)
-        caps = coo_matrix((val, (r, col)), shape=(nz, nv + nz)).tocsr()
-        blocks = [caps]
-        b_ub = [np.array(rhs)]
-        if len(le):
-            blocks.insert(0, hstack([self.a_le[le][:, vars_], csr_matrix((len(le), nz))]))
-            b_ub.insert(0, self.b_le[le])
-        a_eq = hstack([self.a_eq[eq][:, vars_], csr_matrix((len(eq), nz))]).tocsr() if len(eq) else None
-        c = np.concatenate([np.zeros(nv), -np.ones(nz)])
-        bounds = [(0, UPPER)] * nv + [(0, cap) for _, _, cap in targets]
-        res = linprog(c, A_ub=vstack(blocks).tocsr(), b_ub=np.concatenate(b_ub), A_eq=a_eq,
-                      b_eq=self.b_eq[eq] if len(eq) else None, bounds=bounds, method="highs")
-        self.programs += 1
-        if res.status != 0:
-            raise RuntimeError(f"disclosure audit: a linear program failed ({res.message}); the model of what a "
-                               "reader knows is inconsistent with the true counts")
-        out = np.full(self.model.n_vars, np.nan)
-        out[vars_] = res.x[:nv]
-        return out
+        program = self.components(comps)
+        x = program.optimum(objective, maximise)
+        self.programs += program.solved
+        return x
 
 
 def _narrowest(targets, hi, lo, settled, model, done) -> float | None:
@@ -634,33 +780,52 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
     tcomp = np.array([comp[next(iter(t[0]))] for t in targets], dtype=np.int64)
 
     def passed(k: int) -> bool:
-        return hi[k] >= NEED_MAX - TOL and hi[k] - lo[k] >= NEED_RANGE - TOL
-
-    def record(x: np.ndarray, open_: list[int]) -> None:
-        for k in open_:
-            if not np.isnan(x[next(iter(targets[k][0]))]):
-                v = _value(targets[k][0], targets[k][1], x)
-                hi[k] = max(hi[k], v)
-                lo[k] = min(lo[k], v)
+        return _passed(hi, lo, k)
 
     for k, t in enumerate(targets):
         if t[3] in settled:
             hi[k] = max(hi[k], max(NEED_MAX, t[2] + NEED_RANGE))
     open_ = [k for k in range(len(targets)) if not passed(k)]
-    # rounds pushing every open target up to what the rule asks (max >= 11, range >= 10) at once,
-    # then those high enough down by 10 from the highest point found
-    while open_:
+    # first block by block, every unknown outside the block at its true value: small programs, each
+    # of whose points is a point of the model; blocks are shared out between processes when there are
+    # many. Level 1: a breakdown's cells of one population and year (most protected counts), each
+    # target then alone; level 2: every row of one population and year (its overall rows free too)
+    block_programs = 0
+    for level, homes, own in ((1, model.home, True), (2, model.year, False)):
+        vars_of: dict[tuple, list[int]] = {}
+        for v, h in enumerate(homes):
+            if h is not None:
+                vars_of.setdefault(h, []).append(v)
+        in_block: dict[tuple, list[int]] = {}
+        for k in open_:
+            found = {homes[v] for v in targets[k][0]}
+            if len(found) == 1 and (h := found.pop()) is not None:
+                in_block.setdefault(h, []).append(k)
+        jobs = []
+        for h in sorted(in_block):
+            vars_ = np.array(vars_of[h], dtype=np.int64)
+            local = {v: i for i, v in enumerate(vars_.tolist())}
+            ks = in_block[h]
+            mine = [({local[v]: a for v, a in targets[k][0].items()}, targets[k][1]) for k in ks]
+            jobs.append((*solver.block(vars_), mine, hi[ks].copy(), lo[ks].copy(), own))
+        for h, (bhi, blo, solved) in zip(sorted(in_block), _run_blocks(jobs)):
+            hi[in_block[h]], lo[in_block[h]] = bhi, blo
+            block_programs += solved
         before = len(open_)
-        caps = [(targets[k][0], targets[k][1], max(NEED_MAX, lo[k] + NEED_RANGE)) for k in open_]
-        record(solver.solve_capped(set(tcomp[open_].tolist()), caps), open_)
-        down = [k for k in open_ if hi[k] >= NEED_MAX - TOL and not passed(k)]
-        if down:
-            caps = [({v: -a for v, a in targets[k][0].items()}, hi[k] - targets[k][1], NEED_RANGE) for k in down]
-            record(solver.solve_capped(set(tcomp[down].tolist()), caps), down)
         open_ = [k for k in open_ if not passed(k)]
-        _log(f"capped round: {before} -> {len(open_)} open, {time.perf_counter() - start:.1f}s")
-        if len(open_) > 0.95 * before:
-            break  # little progress: what is left needs its own programs (or more cover)
+        _log(f"blocks (level {level}): {len(in_block)} blocks, {before} -> {len(open_)} open, "
+             f"{block_programs} programs, {time.perf_counter() - start:.1f}s")
+    solver.programs += block_programs
+    block_programs = solver.programs
+
+    # then the whole model for what is left (overall rows, counts across blocks)
+    def joint(ks: list[int]) -> _Program:
+        solver.programs += 1
+        return solver.components(set(tcomp[ks].tolist()))
+
+    # (a program of the whole model costs ~100 block programs: stop once a round clears under a fifth)
+    open_ = _rounds(joint, targets, hi, lo, open_, "joint", progress=0.8)
+    _log(f"joint rounds: {len(open_)} open, {time.perf_counter() - start:.1f}s")
     if not exact:
         result.proven = {targets[k][3] for k in range(len(targets)) if passed(k)}
         result.failures += [targets[k][3] for k in open_]
@@ -672,7 +837,7 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
     for maximise, exact in ((True, exact_hi), (False, exact_lo)):
         while True:
             todo = [k for k in open_ if not exact[k] and not passed(k)]
-            if solver.programs >= max_programs:
+            if solver.programs - block_programs >= max_programs:
                 break
             if not maximise:
                 todo = [k for k in todo if hi[k] >= NEED_MAX - TOL]  # a maximum below 11 fails anyway
@@ -688,7 +853,7 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
             _log(f"{'max' if maximise else 'min'} round: {len(todo)} open in {len(pick)} components, "
                  f"{time.perf_counter() - start:.1f}s")
             x = solver.solve(set(pick), objective, maximise)
-            record(x, todo)
+            _record(x, targets, hi, lo, todo)
             for k in pick.values():
                 exact[k] = True
     for k in range(len(targets)):
