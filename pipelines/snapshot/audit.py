@@ -96,6 +96,10 @@ class AuditResult:
     components: int = 0
     seconds: float = 0.0
     proven: set = field(default_factory=set)  # targets shown to pass (carried between rounds)
+    # targets shown to pass by a point of their own block (a breakdown's cells of one population and
+    # year) with every count outside the block at its true value: still a point of the model after
+    # any row is hidden, or any row outside the block is shown (its count then known at that value)
+    proven_in_block: set = field(default_factory=set)
 
     @property
     def passed(self) -> bool:
@@ -755,7 +759,7 @@ def _value(coefs: dict[int, float], const: float, x: np.ndarray) -> float:
 
 
 def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exact: bool = True,
-          settled: frozenset = frozenset(), max_programs: int = 400) -> AuditResult:
+          settled: frozenset = frozenset(), max_programs: int = 400, levels: tuple = (1, 2)) -> AuditResult:
     """Check the rule for every protected count of `table` (true counts + `suppressed`), given the
     earlier publications `earlier` = [(folder name, its metrics.csv as read)].
 
@@ -763,7 +767,9 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
     superset of the failures: what the suppression loop needs between rounds). `settled`: targets
     proven in an earlier round on a pattern this one only adds suppressions to (hiding more only widens
     what a reader cannot rule out, so they still pass). Past `max_programs` programs, targets not yet
-    proven are reported as failures: the audit never passes what it has not shown."""
+    proven are reported as failures: the audit never passes what it has not shown. `levels`: the block
+    stages to run (a caller that only changed overall rows since the last audit skips level 1, whose
+    programs hold every overall count at its true value and would give the same points)."""
     start = time.perf_counter()
     model, determined = _build(table, list(earlier))
     result = AuditResult(determined_by_earlier=determined)
@@ -792,6 +798,8 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
     # target then alone; level 2: every row of one population and year (its overall rows free too)
     block_programs = 0
     for level, homes, own in ((1, model.home, True), (2, model.year, False)):
+        if level not in levels:
+            continue
         vars_of: dict[tuple, list[int]] = {}
         for v, h in enumerate(homes):
             if h is not None:
@@ -811,6 +819,8 @@ def audit(table: pd.DataFrame, earlier: list[tuple[str, pd.DataFrame]] = (), exa
         for h, (bhi, blo, solved) in zip(sorted(in_block), _run_blocks(jobs)):
             hi[in_block[h]], lo[in_block[h]] = bhi, blo
             block_programs += solved
+            if level == 1:
+                result.proven_in_block |= {targets[k][3] for k in in_block[h] if passed(k)}
         before = len(open_)
         open_ = [k for k in open_ if not passed(k)]
         _log(f"blocks (level {level}): {len(in_block)} blocks, {before} -> {len(open_)} open, "

@@ -30,6 +30,9 @@ with this module: publication runs primary -> complementary -> audit until the a
 3. **Audit.** `audit.audit` bounds every protected count by linear programming over everything a
    reader knows; each cell it finds under-protected gets more cover in each of its relations, and
    the loop repeats until the audit passes (or nothing more can be hidden: publication refuses).
+4. **Headlines.** The first page's headline rows (`headline` column, `funders.headline_mask`) hidden
+   only as cover are tried shown, the other rolling periods of their metric and population hidden
+   instead; kept only if the whole publication passes the audit again.
 
 Only rows with `counts_people` true are subject to it (provider counts and capacities are not about
 people). The reason a row was suppressed stays with the team (`suppression_reason`, restricted):
@@ -175,6 +178,7 @@ class _Choice:
                 if i is not None and self.people[i]:
                     again[i] = True
         again &= ~self.sup
+        self.again = again
         self.sup |= again
         self.reason[again] = COMPLEMENTARY
         self.relations = relations.build_relations(df, self.counts)
@@ -325,7 +329,7 @@ def protect(df: pd.DataFrame, earlier=(), max_rounds: int = 12):
     order = np.lexsort([df[k].astype(str).to_numpy() for k in reversed(KEY)])
     df = df.iloc[order].reset_index(drop=True).copy()
     choice = _Choice(df, list(earlier))
-    result, proven, narrowest = None, set(), []
+    result, proven, in_block, narrowest = None, set(), set(), []
     for round_ in range(max_rounds):
         choice.local_pass()
         df["suppressed"] = choice.sup
@@ -333,6 +337,7 @@ def protect(df: pd.DataFrame, earlier=(), max_rounds: int = 12):
         # counts proven safe stay safe, since each round only hides more
         result = audit(df, list(earlier), exact=False, settled=frozenset(proven))
         proven |= result.proven
+        in_block |= result.proven_in_block
         if result.narrowest_range is not None:
             narrowest.append(result.narrowest_range)
         _log(f"selection round {round_}: {int(choice.sup.sum())} suppressed, {len(result.failures)} not yet safe")
@@ -353,10 +358,13 @@ def protect(df: pd.DataFrame, earlier=(), max_rounds: int = 12):
         df["suppressed"] = choice.sup
         result = audit(df, list(earlier), exact=False, settled=frozenset(proven))
         proven |= result.proven
+        in_block |= result.proven_in_block
         if result.narrowest_range is not None:
             narrowest.append(result.narrowest_range)
         _log(f"widened cover (level {level}): {int(choice.sup.sum())} suppressed, {len(result.failures)} not yet safe")
-    if not result.passed:
+    if result.passed:
+        result = _show_headlines(df, choice, list(earlier), result, in_block)
+    else:
         result = audit(df, list(earlier), settled=frozenset(proven))  # exact bounds: name the failing cells
     result.narrowest_range = min(narrowest + ([result.narrowest_range] if result.narrowest_range is not None else []),
                                  default=None)
@@ -365,6 +373,44 @@ def protect(df: pd.DataFrame, earlier=(), max_rounds: int = 12):
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return df.iloc[back].reset_index(drop=True), result
+
+
+def _show_headlines(df: pd.DataFrame, choice: _Choice, earlier: list, result, in_block: set):
+    """The first page's headline rows (`headline` column) hidden only as cover are tried shown, the
+    other rolling periods of their metric and population hidden instead (overlapping periods subtract
+    down to quarters: a chain of them is what a headline's quarters need cut). Kept only if the whole
+    publication passes the audit again; the counts proven within their own block stay proven (their
+    points hold every count outside the block at its true value, and a headline is an overall row).
+    Returns the audit result of the pattern kept."""
+    from pipelines.snapshot.audit import audit
+
+    if "headline" not in df:
+        return result
+    heads = np.flatnonzero(df["headline"].to_numpy(dtype=bool) & choice.sup & (choice.reason == COMPLEMENTARY)
+                           & ~choice.again & ~choice.known & choice.people)
+    if not len(heads):
+        return result
+    trial = choice.sup.copy()
+    trial[heads] = False
+    owners = {(choice.keys[i][0], choice.keys[i][1]) for i in heads}
+    cohort = df["cohort"].astype(str)
+    others = (pd.Series([(k[0], k[1]) in owners for k in choice.keys]).to_numpy()
+              & cohort.str.fullmatch(r"\d{4}Q[1-4]-R4").to_numpy() & ~trial & choice.people)
+    others[heads] = False
+    trial |= others
+    df["suppressed"] = trial
+    # only overall rows changed: the block stage's first level would find the same points again
+    tried = audit(df, earlier, exact=False, settled=frozenset(in_block), levels=(2,))
+    _log(f"headlines tried shown: {len(heads)} shown, {int(others.sum())} other periods hidden, "
+         f"{'kept' if tried.passed else 'not kept'}")
+    if not tried.passed:
+        df["suppressed"] = choice.sup
+        return result
+    shown = choice.sup & ~trial
+    choice.reason[shown] = None
+    choice.reason[others] = COMPLEMENTARY
+    choice.sup = trial
+    return tried
 
 
 def _widened(df: pd.DataFrame, failures, level: int) -> np.ndarray:

@@ -61,3 +61,24 @@ def publish_mask(df: pd.DataFrame, as_of: date) -> np.ndarray:
     pending = df["metric_id"].astype(str).isin(catalogue.with_role("settled")).to_numpy()
     settled = np.array([is_settled(c, as_of) for c in cohort], dtype=bool)
     return keep & (~pending | settled)
+
+
+def headline_mask(df: pd.DataFrame, published: np.ndarray) -> np.ndarray:
+    """True for the first page's headline rows (metrics.md v2, "Headlines"): per goal its headline
+    metric (the catalogue's report_headline), overall, its latest `<Q>-R4` among the rows funders
+    receive, for HTIC and for the comparison (shown beside HTIC for G4). Disclosure control keeps them
+    shown where it can (`disclosure.protect`, `prefer`)."""
+    heads = {m.metric_id for m in catalogue.load_catalogue() if m.report_headline}
+    metric, cohort = df["metric_id"].astype(str), df["cohort"].astype(str)
+    rolling = cohort.str.match(_ROLLING.pattern).to_numpy()
+    candidate = (metric.isin(heads).to_numpy() & (df["breakdown"].astype(str) == "overall").to_numpy()
+                 & rolling & published)
+    mask = np.zeros(len(df), dtype=bool)
+    if not candidate.any():
+        return mask
+    sub = df[candidate]
+    last = {key: max(group, key=lambda c: (int(c[:4]), int(c[5])))
+            for key, group in sub.groupby([sub["metric_id"].astype(str), sub["population"].astype(str)])["cohort"]}
+    for i in np.flatnonzero(candidate):
+        mask[i] = last[(str(df["metric_id"].iat[i]), str(df["population"].iat[i]))] == str(df["cohort"].iat[i])
+    return mask

@@ -113,12 +113,13 @@ def build_table(metrics: pd.DataFrame, earlier: list[tuple] = (), as_of: date | 
     df["counts_people"] = df["counts_people"].astype(object).where(df["counts_people"].notna(), True).astype(bool)
     as_of = as_of or pd.to_datetime(df["as_of"]).dt.date.max()
     df["published"] = funders.publish_mask(df, as_of)
+    df["headline"] = funders.headline_mask(df, df["published"].to_numpy(dtype=bool))
     # a fixed row order before the choice: the pattern must not depend on how the rows were read
     df = df.sort_values(KEY, kind="mergesort").reset_index(drop=True)
     df, result = disclosure.protect(df, earlier)
     if not result.passed:
         raise DisclosureRefused(result.failures)
-    df = df[df["published"]].drop(columns="published").reset_index(drop=True)
+    df = df[df["published"]].drop(columns=["published", "headline"]).reset_index(drop=True)
     truth = disclosure.hidden_truth(df)  # the reasons leave here, for the team's restricted file only
     df = disclosure.blank_suppressed(df)
     df["suppression_reason"] = None  # funders see that a cell is suppressed, never why (workbook included)

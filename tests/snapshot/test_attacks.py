@@ -243,3 +243,31 @@ def test_the_audit_passes_no_pattern_the_attacker_breaks():
             assert {b.split(")")[0] + ")" for b in broken} == {str(k) for k in named}, seed
             breakable += bool(broken)
     assert breakable >= 2, "the patterns must be breakable for the comparison to mean anything"
+
+
+def test_a_headline_hidden_only_as_cover_is_shown_when_the_other_periods_can_hide_instead():
+    # the first page's headline is the latest -R4 overall; the selection hides it as a cover in these
+    # worlds; marked as a headline it is tried shown with the metric's other rolling periods hidden,
+    # kept because the whole publication passes the audit, and the attacker still breaks nothing
+    shown = 0
+    for seed, mean_cases in ((31, 10.0), (34, 6.0)):
+        w = period_world(seed, mean_cases=mean_cases)
+        frame = atk.metrics_frame(w, periods=True)
+        last = max(c for c in frame.cohort if c.endswith("-R4"))
+        head = ((frame.metric_id == atk.ANY) & (frame.cohort == last)).to_numpy()
+        plain, _ = publish_periods(frame)
+        key = (plain.metric_id == atk.ANY) & (plain.cohort == last)
+        assert plain.loc[key, "suppressed"].all(), seed  # hidden without the headline mark
+        marked = frame.assign(headline=head)
+        table, result = disclosure.protect(marked)
+        assert result.passed
+        row = table[head]
+        assert not row["suppressed"].any() and row["suppression_reason"].isna().all(), seed
+        pub = table[table["published"]].drop(columns=["published", "headline"]).reset_index(drop=True)
+        pub = disclosure.blank_suppressed(pub)
+        assert atk.breaches(w, pub, periods=True) == [], seed
+        # the other rolling periods of the metric carry the cover instead
+        others = pub[(pub.metric_id == atk.ANY) & pub.cohort.str.endswith("-R4") & (pub.cohort != last)]
+        assert others["suppressed"].all()
+        shown += 1
+    assert shown == 2
