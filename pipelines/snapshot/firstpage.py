@@ -392,7 +392,8 @@ def first_page_text(page: FirstPage) -> str:
                 head += f"; target {f.target}; verdict {f.verdict_mark} {f.verdict_word}"
             lines.append(head)
             for label, change in (("since previous quarter", f.change_quarter), ("since a year before", f.change_year)):
-                if change:
+                # "no <Q> report to compare with" is said once, by the last line (page.comparisons)
+                if change and not (change.startswith("no ") and change.endswith("report to compare with")):
                     lines.append(f"      {label}: {change}")
         for n in gl.notes:
             lines.append(f"  {n}")
