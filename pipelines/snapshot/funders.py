@@ -67,7 +67,7 @@ def headline_mask(df: pd.DataFrame, published: np.ndarray) -> np.ndarray:
     """True for the first page's headline rows (metrics.md v2, "Headlines"): per goal its headline
     metric (the catalogue's report_headline), overall, its latest `<Q>-R4` among the rows funders
     receive, for HTIC and for the comparison (shown beside HTIC for G4). Disclosure control keeps them
-    shown where it can (`disclosure.protect`, `prefer`)."""
+    shown where it can (`disclosure.protect`, its `headline` column)."""
     heads = {m.metric_id for m in catalogue.load_catalogue() if m.report_headline}
     metric, cohort = df["metric_id"].astype(str), df["cohort"].astype(str)
     rolling = cohort.str.match(_ROLLING.pattern).to_numpy()
