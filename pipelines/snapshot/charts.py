@@ -338,23 +338,63 @@ def _render(spec_json: str) -> tuple[str, bytes]:
 
 
 def render_many(specs: list[dict], workers: int | None = None) -> list[tuple[str, bytes]]:
-    """(SVG, PNG) of every spec, in order. Each distinct spec is rendered once (equal figure sets
-    reuse it), in separate processes (vl-convert renders one chart at a time per process); the bytes
-    do not depend on which process drew them."""
-    import json
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+    """(SVG, PNG) of every spec, in order (start_rendering, waited for)."""
+    with start_rendering(specs, workers) as rendering:
+        return rendering.result()
 
-    texts = [json.dumps(s, sort_keys=True, separators=(",", ":")) for s in specs]
-    distinct = sorted(set(texts))
-    workers = workers or min(os.cpu_count() or 1, 4)
-    if workers <= 1 or len(distinct) < 8:
-        done = dict(zip(distinct, map(_render, distinct)))
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            done = dict(zip(distinct, pool.map(_render, distinct, chunksize=max(1, len(distinct) // (4 * workers)))))
-    return [done[t] for t in texts]
+
+class Rendering:
+    """Charts being drawn in worker processes while the caller does other work (the workbook):
+    `result()` waits for them. Each distinct spec is rendered once (equal figure sets reuse it);
+    vl-convert draws one chart at a time per process, so the work is shared between processes. The
+    bytes do not depend on which process drew them. A context manager: leaving it stops the workers."""
+
+    def __init__(self, specs: list[dict], workers: int | None = None):
+        import json
+        import os
+
+        self._texts = [json.dumps(s, sort_keys=True, separators=(",", ":")) for s in specs]
+        distinct = sorted(set(self._texts))
+        workers = min(workers or os.cpu_count() or 1, 4, max(1, len(distinct) // 8))
+        self._distinct, self._pool, self._parts = distinct, None, None
+        if workers > 1:
+            from concurrent.futures import ProcessPoolExecutor
+            from multiprocessing import get_context
+
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+            # interleaved shares, one task per worker: one start-up each, an even load
+            self._parts = [self._pool.submit(_render_all, distinct[k::workers]) for k in range(workers)]
+
+    def result(self) -> list[tuple[str, bytes]]:
+        if self._parts is None:
+            drawn = _render_all(self._distinct)
+        else:
+            n = len(self._parts)
+            drawn = [None] * len(self._distinct)
+            for k, part in enumerate(self._parts):
+                drawn[k::n] = part.result()
+        done = dict(zip(self._distinct, drawn))
+        return [done[t] for t in self._texts]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "Rendering":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def start_rendering(specs: list[dict], workers: int | None = None) -> Rendering:
+    """Start drawing `specs` (SVG and PNG of each) in worker processes; see Rendering."""
+    return Rendering(specs, workers)
+
+
+def _render_all(spec_jsons: list[str]) -> list[tuple[str, bytes]]:
+    return [_render(s) for s in spec_jsons]
 
 
 def png_size(png: bytes) -> tuple[int, int]:

@@ -3,7 +3,8 @@
 1. sections.py: the report as data (per goal its measures' headline figures, trend and breakdown,
    notes; the summary; "Is the court helping?" from the evaluation tables as effects.py discloses
    them; the definitions), from the funder table and the metric catalogue;
-2. charts.py: the charts' Vega-Lite specs (built in step 1), rendered here once to SVG;
+2. charts.py: the charts' Vega-Lite specs (built in step 1), rendered once each to SVG (and PNG), in
+   worker processes while the snapshot's workbook is written (Reports);
 3. html.py with templates/report.html.j2: the page (inline SVG, no script, no request);
 4. pdf.py: the PDF from the same model (the SVGs as PNG).
 
@@ -21,23 +22,43 @@ from pipelines.snapshot.pdf import render_pdf
 from pipelines.snapshot.sections import Report, build_report
 
 
-def render_charts(report: Report) -> None:
-    """Render every chart once to SVG and that SVG to PNG (for the PDF), all charts at once in
-    parallel (charts.render_many)."""
-    slots = []  # (holder of svgs/pngs, name, spec)
+def chart_slots(report: Report) -> list[tuple[object, str, dict]]:
+    """Every chart of the report: (the holder of its svgs/pngs, its name, its spec)."""
+    slots = []
     for s in report.goals:
         for m in s.metrics:
             for name, spec in (("trend", m.trend), ("breakdown", m.breakdown)):
                 if spec:
                     slots.append((m, name, spec))
     slots += [(report.effects, name, spec) for name, spec in report.effects.specs.items()]
-    for (holder, name, _), (svg, png) in zip(slots, charts.render_many([spec for _, _, spec in slots])):
-        holder.svgs[name] = svg
-        holder.pngs[name] = png
+    return slots
+
+
+class Reports:
+    """report.html and report.pdf in the making: the report model is built and its charts start
+    rendering in worker processes (charts.start_rendering) when this is made, so the caller can write
+    the workbook meanwhile; `write` waits for the charts and writes both files. A context manager:
+    leaving it stops the workers."""
+
+    def __init__(self, ctx: SnapshotContext):
+        self.report = build_report(ctx)
+        self._slots = chart_slots(self.report)
+        self._rendering = charts.start_rendering([spec for _, _, spec in self._slots])
+
+    def write(self, html_path: Path, pdf_path: Path) -> None:
+        for (holder, name, _), (svg, png) in zip(self._slots, self._rendering.result()):
+            holder.svgs[name] = svg
+            holder.pngs[name] = png
+        Path(html_path).write_bytes(render_html(self.report).encode("utf-8"))
+        render_pdf(self.report, pdf_path)
+
+    def __enter__(self) -> "Reports":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._rendering.close()
 
 
 def write_reports(ctx: SnapshotContext, html_path: Path, pdf_path: Path) -> None:
-    report = build_report(ctx)
-    render_charts(report)
-    Path(html_path).write_bytes(render_html(report).encode("utf-8"))
-    render_pdf(report, pdf_path)
+    with Reports(ctx) as reports:
+        reports.write(html_path, pdf_path)

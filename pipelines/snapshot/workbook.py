@@ -128,11 +128,10 @@ def write_workbook(ctx: SnapshotContext, path: Path) -> None:
         rows = table[table["goal"] == g.label]
         # for reading: measures in the spec's order, HTIC before comparison, newest period first, the
         # overall row first
-        order = sorted(range(len(rows)), key=lambda i: (
-            catalogue.metric_order(rows["metric_id"].iat[i]), rows["population"].iat[i] != "htic",
-            rows["population"].iat[i], _newest_first(rows["cohort"].iat[i]), rows["breakdown"].iat[i] != "overall",
-            rows["breakdown"].iat[i], rows["breakdown_value"].iat[i]))
-        rows = rows.iloc[order]
+        keys = [(catalogue.metric_order(m), p != "htic", p, _newest_first(c), b != "overall", b, v)
+                for m, p, c, b, v in zip(*(rows[k].tolist() for k in
+                                           ("metric_id", "population", "cohort", "breakdown", "breakdown_value")))]
+        rows = rows.iloc[sorted(range(len(rows)), key=keys.__getitem__)]
         r = 4
         for row in rows.itertuples(index=False):
             kind = row.metric_kind
