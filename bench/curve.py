@@ -13,8 +13,13 @@ For each scale (default 1 3 10 30; `make bench SCALES="1 3"`), in a temp folder 
   models      the dbt build as of the default A (every model and test), through Dagster
   evaluation  the adjusted comparison (pipelines/evaluation)
   publish     analytics.duckdb from schema `analytics` (with the identifier scans)
-  snapshot    `htic snapshot --no-build` of the quarter of A (charts, workbook, PDF, audit)
-  full run    `htic run` from an empty warehouse on the world without its last month
+  snapshot    `htic snapshot --no-build` of the quarter of A, the whole process (disclosure
+              selection and audit included)
+  snapshot build   the same snapshot's building and rendering alone (table, charts, workbook, PDF,
+              HTML, manifest: the manifest's build_seconds), the disclosure control timed apart
+  full run    `htic run` from an empty warehouse on the world without its last two months
+  month, A moves   `htic run` again once the deliveries dated 2026-11-30 have arrived: they cover
+              2026-09-30 + 45 days, so A moves a quarter on and every model is rebuilt as of it
   month       `htic run` again once the last month's deliveries (dated 2026-12-31, after A + 45)
               have arrived: ingests them, finds the models' inputs unchanged, republishes
 
@@ -45,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 END = "2026-12-31"
 LAST_MONTH = END
+MOVES_A = "2026-11-30"  # the month whose deliveries cover 2026-09-30 + 45 days
 SECRET = "bench-curve-secret-5d2a9c71"
 FIELDS = ["scale", "stage", "rows", "seconds", "peak_rss_mb", "note"]
 
@@ -149,10 +155,29 @@ def dbt_overhead(wh: Path, step_seconds: float) -> float:
     return step_seconds / nodes if nodes else float("nan")
 
 
-def link_tree(src: Path, dst: Path, *, leave_out: str | None = None) -> None:
+def link_tree(src: Path, dst: Path, *, leave_out: set[str] = frozenset()) -> None:
     """A copy of a landing tree made of hard links (deliveries are never modified), without the
-    folders dated `leave_out`."""
-    shutil.copytree(src, dst, copy_function=os.link, ignore=lambda _d, names: [n for n in names if n == leave_out])
+    folders dated one of `leave_out`."""
+    shutil.copytree(src, dst, copy_function=os.link, ignore=lambda _d, names: [n for n in names if n in leave_out])
+
+
+def add_month(world: Path, tree: Path, month: str) -> None:
+    """The deliveries dated `month` arrive in `tree` (hard links)."""
+    for src in sorted(world.glob(f"*/{month}")):
+        shutil.copytree(src, tree / src.parent.name / src.name, copy_function=os.link)
+
+
+def snapshot_note(wh: Path) -> tuple[float | None, str]:
+    """The snapshot's building and rendering (seconds) and how it splits, from its manifest."""
+    manifests = sorted((wh / "snapshots").glob("2026Q3*/manifest.json"))
+    if not manifests:
+        return None, ""
+    b = json.loads(manifests[-1].read_text())["build_seconds"]
+    return b.get("building_and_rendering"), (
+        f"report {b.get('report', 0):.1f} s after its model {b.get('report_model', 0):.1f} s, workbook "
+        f"{b.get('workbook', 0):.1f} s (charts drawn meanwhile); disclosure apart: selection "
+        f"{b.get('disclosure_total', 0):.0f} s (final audit {b.get('disclosure_audit_final', 0):.0f} s), "
+        f"evaluation tables {b.get('effects_disclosure', 0):.1f} s")
 
 
 def bench(scale: float, rows_out: list[dict]) -> None:
@@ -192,19 +217,24 @@ def bench(scale: float, rows_out: list[dict]) -> None:
         row("evaluation", stages["evaluation"])
         row("publish", stages["publish"])
         snap = timed(*htic("snapshot", "--quarter", "2026Q3", "--no-build", "--warehouse", str(wh)))
-        row("snapshot", snap, note="2026Q3, from analytics.duckdb as built")
+        row("snapshot", snap, note="2026Q3, from analytics.duckdb as built, disclosure included")
+        build_seconds, how = snapshot_note(wh)
+        if build_seconds is not None:
+            row("snapshot build", None, seconds=build_seconds, note=how)
 
         prev = tmp / "landing-prev"
-        link_tree(world, prev, leave_out=LAST_MONTH)
+        link_tree(world, prev, leave_out={MOVES_A, LAST_MONTH})
         full = timed(*htic("run", "--create", "--json", "--quiet", "--landing", str(prev), "--warehouse", str(wh_runs)))
-        row("full run", full, full["out"]["ingest"]["rows_staged"], note="htic run, world less its last month")
-        for src in sorted(world.glob(f"*/{LAST_MONTH}")):
-            shutil.copytree(src, prev / src.parent.name / src.name, copy_function=os.link)
-        month = timed(*htic("run", "--json", "--quiet", "--landing", str(prev), "--warehouse", str(wh_runs)))
-        skipped = month["out"].get("models_skipped_since")
-        row("month", month, month["out"]["ingest"]["rows_staged"],
-            note=f"{month['seconds'] / full['seconds']:.2f} of the full run; "
-                 + ("models unchanged: skipped" if skipped else "models rebuilt"))
+        row("full run", full, full["out"]["ingest"]["rows_staged"],
+            note=f"htic run, world less its last two months (A {full['out'].get('as_of')})")
+        for stage, month_dated in (("month, A moves", MOVES_A), ("month", LAST_MONTH)):
+            add_month(world, prev, month_dated)
+            month = timed(*htic("run", "--json", "--quiet", "--landing", str(prev), "--warehouse", str(wh_runs)))
+            skipped = month["out"].get("models_skipped_since")
+            row(stage, month, month["out"]["ingest"]["rows_staged"],
+                note=f"{month['seconds'] / full['seconds']:.2f} of the full run; deliveries dated {month_dated}, "
+                     f"A {month['out'].get('as_of')}: "
+                     + ("models unchanged, skipped" if skipped else "every model rebuilt as of A"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
