@@ -12,7 +12,8 @@ The only writer of `analytics.duckdb` (docs/architecture.md, "Analytics warehous
    store's identifiers (`identifier_value_scan`): the values of every raw table's identifier
    columns (names, dates of birth as text, nysid, docket and source ids, referral partners), each
    value whole and split into words, case-insensitively; values shorter than
-   MIN_IDENTIFIER_LENGTH characters are not compared (they would match ordinary words). A hit
+   MIN_IDENTIFIER_LENGTH characters are not compared (they would match ordinary words), nor words
+   the project writes itself (the catalogues, the models' literals: `project_vocabulary`). A hit
    refuses the publish; the message names the table and column, never the value;
 4. the new file is made readable by the owner's group (0640: evaluators), and leftovers of an
    earlier, killed publish (`analytics.duckdb.tmp-*`) are removed first;
@@ -53,6 +54,7 @@ LEDGER_TABLES: tuple[str, ...] = ("deliveries", "delivery_files")
 # nysids, docket and source ids, and most names are longer.
 MIN_IDENTIFIER_LENGTH = 4
 MIN_NUMERIC_IDENTIFIER_LENGTH = 6
+MAX_VOCABULARY_TEXT = 60  # project_vocabulary: codes, ids, labels and titles; not prose
 # How a published text value is split into words before comparing (ids keep - / . ' inside them).
 _WORD_SPLIT = r"[\s,;:()\[\]{}<>=|\"`!?*]+"
 _WORD_EDGES = ".-/"  # also compared without these at a word's ends ("... K1234567.")
@@ -75,6 +77,35 @@ def forbidden_columns(columns: list[tuple[str, str, str]]) -> list[str]:
     return sorted(f"{t}.{c}" for t, c, ty in columns if _FORBIDDEN_RE.search(c) and ty.upper() != "BOOLEAN")
 
 
+def project_vocabulary() -> set[str]:
+    """The words the project itself writes into published tables, lower-cased, whole and split as
+    published text is: every cell of the dbt seeds (the metric and goal catalogues: ids, kinds,
+    units, titles) and every quoted literal of the dbt models and macros ('overall', 'unknown',
+    'met', ...), texts of at most MAX_VOCABULARY_TEXT characters (the definitions' prose would
+    exempt half the English words). Authored text cannot carry a person's identifier, so an
+    identifier that spells one of these words (a typed surname 'Mean', the kind of a metric) is not
+    a leak there."""
+    import csv
+
+    from pipelines.settings import DBT_PROJECT_DIR
+
+    texts: list[str] = []
+    for seed in sorted((DBT_PROJECT_DIR / "seeds").glob("*.csv")):
+        with seed.open(newline="", encoding="utf-8") as fh:
+            texts += [cell for row in csv.reader(fh) for cell in row]
+    for folder in ("models", "macros"):
+        for sql in sorted((DBT_PROJECT_DIR / folder).rglob("*.sql")):
+            texts += [t.replace("''", "'") for t in re.findall(r"'((?:[^']|'')*)'", sql.read_text(encoding="utf-8"))]
+    out: set[str] = set()
+    for text in (t for t in texts if len(t) <= MAX_VOCABULARY_TEXT):
+        t = text.strip().lower()
+        out.add(t)
+        for w in re.split(_WORD_SPLIT, t):
+            out.update((w, w.strip(_WORD_EDGES)))
+    out.discard("")
+    return out
+
+
 def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
     """`["table.column", ...]` of the published catalog's VARCHAR columns where a value, or a word of
     one, equals (case-insensitively) an identifier value of the restricted catalog's raw tables.
@@ -84,7 +115,9 @@ def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
     values shorter than MIN_IDENTIFIER_LENGTH, all-digit values shorter than
     MIN_NUMERIC_IDENTIFIER_LENGTH (a provider's client `2014` is also a year), and values that the
     raw tables also hold in a column that is not an identifier (a surname `White` is also a `race`
-    code). One deduplicated set, and one semi-join with every published text value and word."""
+    code), and words the project writes itself (`project_vocabulary`: a typed surname `Mean` is
+    also a metric's kind). One deduplicated set, and one semi-join with every published text value
+    and word."""
     from pipelines.ingestion.spec import TABLE_SPECS
 
     sources, ordinary = [], []
@@ -124,6 +157,11 @@ def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
     if con.execute("SELECT count(*) FROM temp.identifier_hits").fetchone()[0] and ordinary:
         con.execute(f"""DELETE FROM temp.identifier_hits WHERE v IN (
             SELECT v FROM ({' UNION ALL '.join(ordinary)}) WHERE v IN (SELECT v FROM temp.identifier_hits))""")
+    if con.execute("SELECT count(*) FROM temp.identifier_hits").fetchone()[0]:
+        words = sorted(project_vocabulary())
+        con.execute("CREATE OR REPLACE TEMP TABLE project_words AS SELECT unnest(?::VARCHAR[]) AS v", [words])
+        con.execute("DELETE FROM temp.identifier_hits WHERE v IN (SELECT v FROM temp.project_words)")
+        con.execute("DROP TABLE temp.project_words")
     hits = [f"{t}.{c}" for t, c in con.execute(
         "SELECT DISTINCT table_name, column_name FROM temp.identifier_hits ORDER BY 1, 2").fetchall()]
     con.execute("DROP TABLE temp.identifier_values")

@@ -94,3 +94,30 @@ def test_leftovers_of_a_killed_publish_are_removed(store):
     leftover.with_name(leftover.name + ".wal").write_bytes(b"wal")
     publish_analytics(store)
     assert sorted(p.name for p in store.warehouse.iterdir() if p.is_file()) == ["analytics.duckdb"]
+
+
+@pytest.mark.parametrize("surname, published", [
+    ("Mean", "mean"),        # Megan typed without its g; the kind of a metric (metric_catalogue)
+    ("Overall", "overall"),  # the breakdown of every overall row (a literal of the models)
+])
+def test_an_identifier_that_spells_a_word_the_project_writes_does_not_block(store, surname, published):
+    con = duckdb.connect(str(store.restricted_db))
+    con.execute("UPDATE raw.court__defendants SET last_name = ?", [surname])
+    con.close()
+    _plant(store, published)
+    publish_analytics(store)  # the word comes from the project's own text, not from a person
+
+
+def test_a_name_that_is_only_a_word_of_the_definitions_prose_still_blocks(store):
+    from pipelines.publish import project_vocabulary
+    from pipelines.settings import DBT_PROJECT_DIR
+
+    prose = (DBT_PROJECT_DIR / "seeds" / "metric_catalogue.csv").read_text().lower()
+    word = "adjournment"  # in a definition, in no code, label or title
+    assert word in prose and word not in project_vocabulary()
+    con = duckdb.connect(str(store.restricted_db))
+    con.execute("UPDATE raw.court__defendants SET last_name = ?", [word.title()])
+    con.close()
+    _plant(store, f"see {word}")
+    with pytest.raises(IdentifierLeakError, match=r"fct_people\.note"):
+        publish_analytics(store)
