@@ -66,14 +66,14 @@ def _ensure_dbt_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + path
 
 
-def _project_files(project_dir: Path) -> Iterator[Path]:
+def _project_files(project_dir: Path) -> list[Path]:
     """The files a parse reads (the project's own; not target/, logs/ or packages), sorted."""
     found = []
     for dirpath, dirnames, filenames in os.walk(project_dir):
         if Path(dirpath) == project_dir:
             dirnames[:] = [d for d in dirnames if d not in {"target", "logs", "dbt_packages"}]
         found += [Path(dirpath) / name for name in filenames if Path(name).suffix in _PROJECT_SUFFIXES]
-    return iter(sorted(found))
+    return sorted(found)
 
 
 def _newest_project_file(project_dir: Path) -> float:

@@ -337,12 +337,6 @@ def _render(spec_json: str) -> tuple[str, bytes]:
     return svg, to_png(svg)[0]
 
 
-def render_many(specs: list[dict], workers: int | None = None) -> list[tuple[str, bytes]]:
-    """(SVG, PNG) of every spec, in order (start_rendering, waited for)."""
-    with start_rendering(specs, workers) as rendering:
-        return rendering.result()
-
-
 class Rendering:
     """Charts being drawn in worker processes while the caller does other work (the workbook):
     `result()` waits for them. Each distinct spec is rendered once (equal figure sets reuse it);
@@ -386,11 +380,6 @@ class Rendering:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def start_rendering(specs: list[dict], workers: int | None = None) -> Rendering:
-    """Start drawing `specs` (SVG and PNG of each) in worker processes; see Rendering."""
-    return Rendering(specs, workers)
 
 
 def _render_all(spec_jsons: list[str]) -> list[tuple[str, bytes]]:

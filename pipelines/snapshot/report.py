@@ -36,14 +36,14 @@ def chart_slots(report: Report) -> list[tuple[object, str, dict]]:
 
 class Reports:
     """report.html and report.pdf in the making: the report model is built and its charts start
-    rendering in worker processes (charts.start_rendering) when this is made, so the caller can write
+    rendering in worker processes (charts.Rendering) when this is made, so the caller can write
     the workbook meanwhile; `write` waits for the charts and writes both files. A context manager:
     leaving it stops the workers."""
 
     def __init__(self, ctx: SnapshotContext):
         self.report = build_report(ctx)
         self._slots = chart_slots(self.report)
-        self._rendering = charts.start_rendering([spec for _, _, spec in self._slots])
+        self._rendering = charts.Rendering([spec for _, _, spec in self._slots])
 
     def write(self, html_path: Path, pdf_path: Path) -> None:
         for (holder, name, _), (svg, png) in zip(self._slots, self._rendering.result()):
@@ -57,8 +57,3 @@ class Reports:
 
     def __exit__(self, *exc) -> None:
         self._rendering.close()
-
-
-def write_reports(ctx: SnapshotContext, html_path: Path, pdf_path: Path) -> None:
-    with Reports(ctx) as reports:
-        reports.write(html_path, pdf_path)
