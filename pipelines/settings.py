@@ -9,7 +9,7 @@ Environment variables (all optional):
   HTIC_WAREHOUSE             warehouse folder (default: <repo>/warehouse)
   HTIC_LANDING               landing root (default: <warehouse>/landing)
   HTIC_DUCKDB_MEMORY         memory limit of every DuckDB connection of the pipeline, dbt's included;
-                             what does not fit spills to <warehouse>/restricted/tmp (default 2GB)
+                             what does not fit spills to <warehouse>/restricted/tmp (default 1.5GB)
   HTIC_CHECKPOINT_THRESHOLD  DuckDB WAL size that triggers a checkpoint while loading (default 1GB)
   HTIC_REJECT_THRESHOLD      share of a delivery's rows that may be rejected before the whole
                              delivery is (default 0.10)
@@ -56,7 +56,7 @@ run_coordinator:
 
 
 DEFAULTS = {
-    "duckdb_memory_limit": "2GB",
+    "duckdb_memory_limit": "1.5GB",
     "duckdb_checkpoint_threshold": "1GB",
     "reject_threshold": 0.10,
     "batch_mb": 256,

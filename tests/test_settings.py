@@ -76,7 +76,7 @@ def test_every_tunable_has_its_default_and_is_read_from_the_environment(tmp_path
         monkeypatch.delenv(var, raising=False)
     s = st.get_settings(tmp_path / "wh")
     assert (s.duckdb_memory_limit, s.duckdb_checkpoint_threshold, s.reject_threshold, s.batch_mb,
-            s.alert_webhook) == ("2GB", "1GB", 0.10, 256, None)
+            s.alert_webhook) == ("1.5GB", "1GB", 0.10, 256, None)
     monkeypatch.setenv("HTIC_DUCKDB_MEMORY", "3GB")
     monkeypatch.setenv("HTIC_CHECKPOINT_THRESHOLD", "512MB")
     monkeypatch.setenv("HTIC_REJECT_THRESHOLD", "0.25")

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import pyarrow as pa
 
 from pipelines.ingestion.batch import Item
+from pipelines.ingestion.read import FileRead
 from pipelines.ingestion.spec import DATE, INT, NUM, TABLE_SPECS, TEXT, TS
 from pipelines.sql import ident, literal
 
@@ -54,10 +55,13 @@ def stage_batch(con, items: list[Item]) -> int:
         _build(scon, staged)
     finally:
         scon.close()
-    for it in staged:  # the rows now live in the stage
-        for frs in it.checked.reads.values():
-            for fr in frs:
-                fr.table = None
+        for it in staged:  # the rows now live in the stage (_build released them table by table)
+            for frs in it.checked.reads.values():
+                for fr in frs:
+                    fr.table = None
+        # Arrow's allocator keeps freed blocks for reuse; hand them back, or the process would carry
+        # the largest batch's Arrow memory on top of DuckDB's limit for the rest of the run
+        pa.default_memory_pool().release_unused()
     return rows
 
 
@@ -78,11 +82,11 @@ def _typed_expr(col: str, typ: str, date_formats: tuple[str, ...]) -> str:
     raise ValueError(typ)
 
 
-def _files_table(staged: list[Item]) -> tuple[pa.Table, dict[str, list[pa.Table]]]:
+def _files_table(staged: list[Item]) -> tuple[pa.Table, dict[str, list[tuple[FileRead, int]]]]:
     """One row per staged file (its index `_fidx`, delivery and lineage), and each table's file
-    reads tagged with their `_fidx`."""
+    reads with their `_fidx`."""
     files_rows = []
-    per_table: dict[str, list[pa.Table]] = defaultdict(list)
+    per_table: dict[str, list[tuple[FileRead, int]]] = defaultdict(list)
     fidx = 0
     for it in staged:
         d, o = it.delivery, it.outcome
@@ -90,8 +94,7 @@ def _files_table(staged: list[Item]) -> tuple[pa.Table, dict[str, list[pa.Table]
             for fr in reads:
                 files_rows.append((fidx, it.stage_index, o.delivery_key, d.source_id, d.as_of, o.version,
                                    fr.label, d.entity_id))
-                per_table[table].append(fr.table.append_column(
-                    "_fidx", pa.array([fidx] * fr.table.num_rows, pa.int32())))
+                per_table[table].append((fr, fidx))
                 fidx += 1
     columns = [("_fidx", pa.int32()), ("_d", pa.int32()), ("_delivery_key", pa.string()),
                ("_source_id", pa.string()), ("_as_of", pa.date32()), ("_version", pa.int32()),
@@ -106,9 +109,13 @@ def _build(scon, staged: list[Item]) -> None:
     scon.execute("CREATE TABLE stage_files AS SELECT * FROM files_v")
     offset = 0
     for table, spec in TABLE_SPECS.items():
-        parts = per_table.get(table)
-        if parts:
-            arrow = pa.concat_tables(parts)
+        reads = per_table.pop(table, None)
+        if reads:
+            arrow = pa.concat_tables([fr.table.append_column("_fidx", pa.array([fidx] * fr.table.num_rows, pa.int32()))
+                                      for fr, fidx in reads])
+            for fr, _ in reads:  # from here on the concatenation holds this table's rows, and only until staged
+                fr.table = None
+            del reads
         else:
             arrow = pa.table({**{c: pa.array([], pa.string()) for c in spec.column_names},
                               "_line": pa.array([], pa.int32()), "_fidx": pa.array([], pa.int32())})
@@ -132,4 +139,5 @@ def _build(scon, staged: list[Item]) -> None:
             ORDER BY _d, _line""", [offset])
         scon.unregister("t_v")
         offset += arrow.num_rows
+        del arrow
     scon.unregister("files_v")
