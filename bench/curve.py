@@ -1,6 +1,7 @@
 """The cost curve: rows, wall time and peak memory of every stage at several scales, in one run.
 
-For each scale (default 1 3 10 30; `make bench SCALES="1 3"`), in a temp folder under /tmp:
+For each scale (default 1 3 10 30; `make bench SCALES="1 3"`; `--stages-only` leaves out the three
+runs at the end, which take as long again), in a temp folder under /tmp:
 
   synth       the synthetic world, ending 2026-12-31 (htic_synth.generate)
   floor       DuckDB alone reading the same CSV files, every column declared as text (no sniffing),
@@ -180,7 +181,7 @@ def snapshot_note(wh: Path) -> tuple[float | None, str]:
         f"evaluation tables {b.get('effects_disclosure', 0):.1f} s")
 
 
-def bench(scale: float, rows_out: list[dict]) -> None:
+def bench(scale: float, rows_out: list[dict], *, runs: bool = True) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f"htic-bench-curve-{scale:g}-", dir="/tmp"))
 
     def row(stage: str, r: dict | None, rows=None, seconds=None, note: str = "") -> None:
@@ -222,6 +223,9 @@ def bench(scale: float, rows_out: list[dict]) -> None:
         if build_seconds is not None:
             row("snapshot build", None, seconds=build_seconds, note=how)
 
+        if not runs:
+            return
+        shutil.rmtree(wh, ignore_errors=True)  # the runs build their own warehouse: the disk holds one at a time
         prev = tmp / "landing-prev"
         link_tree(world, prev, leave_out={MOVES_A, LAST_MONTH})
         full = timed(*htic("run", "--create", "--json", "--quiet", "--landing", str(prev), "--warehouse", str(wh_runs)))
@@ -252,12 +256,14 @@ def write_csv(rows: list[dict]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
+    runs = "--stages-only" not in argv
+    argv = [a for a in argv if a != "--stages-only"]
     scales = [float(s) for s in (argv or "1 3 10 30".split())]
     rows: list[dict] = []
     t0 = time.monotonic()
     for scale in scales:
-        bench(scale, rows)
+        bench(scale, rows, runs=runs)
         write_csv(rows)  # what is measured so far survives a stopped bench
     out = write_csv(rows)
     print(f"curve written to {out} ({time.monotonic() - t0:.0f}s)")
