@@ -181,28 +181,24 @@ def _gx():
 
     if not any(str(getattr(d, "value", d)) == "duckdb" for d in see._PERSISTED_CONNECTION_DIALECTS):
         see._PERSISTED_CONNECTION_DIALECTS = tuple(see._PERSISTED_CONNECTION_DIALECTS) + (_Dialect("duckdb"),)
-    _count_only_rows_expectation(gx)
     return gx
 
 
-_COUNT_ONLY: dict[str, type] = {}
-
-
+@lru_cache(maxsize=1)
 def _count_only_rows_expectation(gx) -> type:
-    """GX's UnexpectedRowsExpectation, asking only for the count of the rows its query returns.
+    """GX's UnexpectedRowsExpectation, asking only for the count of the rows its query returns
+    (defined once: GX registers every expectation class by name).
 
     The original also fetches up to 200 of those rows (a second query, a DISTINCT over the whole
     stage) even when the result format leaves them out; only the count is ever read here."""
-    if "cls" not in _COUNT_ONLY:
-        class CountOnlyUnexpectedRowsExpectation(gx.expectations.UnexpectedRowsExpectation):
-            metric_dependencies = ("unexpected_rows_query.row_count",)
+    class CountOnlyUnexpectedRowsExpectation(gx.expectations.UnexpectedRowsExpectation):
+        metric_dependencies = ("unexpected_rows_query.row_count",)
 
-            def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
-                n = metrics["unexpected_rows_query.row_count"]
-                return {"success": n == 0, "result": {"observed_value": n}}
+        def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
+            n = metrics["unexpected_rows_query.row_count"]
+            return {"success": n == 0, "result": {"observed_value": n}}
 
-        _COUNT_ONLY["cls"] = CountOnlyUnexpectedRowsExpectation
-    return _COUNT_ONLY["cls"]
+    return CountOnlyUnexpectedRowsExpectation
 
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
