@@ -116,8 +116,8 @@ def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
     MIN_NUMERIC_IDENTIFIER_LENGTH (a provider's client `2014` is also a year), and values that the
     raw tables also hold in a column that is not an identifier (a surname `White` is also a `race`
     code), and words the project writes itself (`project_vocabulary`: a typed surname `Mean` is
-    also a metric's kind). One deduplicated set, and one semi-join with every published text value
-    and word."""
+    also a metric's kind). One deduplicated set of identifiers, and per published table one
+    semi-join with its columns' text values and their words."""
     from pipelines.ingestion.spec import TABLE_SPECS
 
     sources, ordinary = [], []
@@ -140,20 +140,25 @@ def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
     columns = con.execute(
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = ? "
         "AND data_type = 'VARCHAR' ORDER BY table_name, ordinal_position", [published]).fetchall()
-    texts = " UNION ALL ".join(
-        f"SELECT DISTINCT {literal(table)} AS table_name, {literal(column)} AS column_name, "
-        f"lower(trim({ident(column)})) AS t FROM {published}.main.{ident(table)} WHERE {ident(column)} IS NOT NULL"
-        for table, column in columns)
-    if texts:
-        con.execute(f"""
-            INSERT INTO temp.identifier_hits
-            WITH text AS ({texts}),
-                 words AS (SELECT table_name, column_name, unnest(regexp_split_to_array(t, '{_WORD_SPLIT}')) AS w
-                           FROM text),
-                 candidates AS (SELECT table_name, column_name, t AS v FROM text
-                                UNION SELECT table_name, column_name, w FROM words
-                                UNION SELECT table_name, column_name, trim(w, '{_WORD_EDGES}') FROM words)
-            SELECT table_name, column_name, v FROM candidates SEMI JOIN temp.identifier_values USING (v)""")
+    # Per published table, one statement: each VARCHAR column's distinct texts, each text with its
+    # words and their edge-trimmed forms unnested in the same pass (no CTE read twice, which DuckDB
+    # would materialise in memory), semi-joined with the identifiers. Every step is a scan, a hash
+    # aggregate or a hash join, which spill under the memory limit: a scale-30 world's published
+    # keys do not fit in 1.5 GB at once, and one statement over every table did not spill enough.
+    by_table: dict[str, list[str]] = {}
+    for table, column in columns:
+        by_table.setdefault(table, []).append(column)
+    for table, table_columns in by_table.items():
+        candidates = " UNION ALL ".join(
+            f"""SELECT {literal(column)} AS column_name,
+                       unnest(list_concat([t], ws, list_transform(ws, lambda w: trim(w, '{_WORD_EDGES}')))) AS v
+                FROM (SELECT t, regexp_split_to_array(t, '{_WORD_SPLIT}') AS ws
+                      FROM (SELECT DISTINCT lower(trim({ident(column)})) AS t
+                            FROM {published}.main.{ident(table)} WHERE {ident(column)} IS NOT NULL))"""
+            for column in table_columns)
+        con.execute(f"""INSERT INTO temp.identifier_hits
+            SELECT DISTINCT {literal(table)}, column_name, v FROM ({candidates}) AS c
+            SEMI JOIN temp.identifier_values USING (v)""")
     if con.execute("SELECT count(*) FROM temp.identifier_hits").fetchone()[0] and ordinary:
         con.execute(f"""DELETE FROM temp.identifier_hits WHERE v IN (
             SELECT v FROM ({' UNION ALL '.join(ordinary)}) WHERE v IN (SELECT v FROM temp.identifier_hits))""")
