@@ -39,6 +39,18 @@ def mart_as_of(cases) -> date:
     return date.fromisoformat(str(values[0])[:10])
 
 
+def shared_strings(cases):
+    """`cases` with each text column of few distinct values (court, age band, quarter, ...) holding
+    one Python string per value instead of one per row: DuckDB's `.df()` makes a string object per
+    cell, some 60 bytes where a reference is 8, which at a statewide scale is most of the frame.
+    Values, dtypes and missing values are unchanged."""
+    for column in cases.columns:
+        values = cases[column]
+        if values.dtype == object and values.nunique(dropna=True) * 2 < len(values):
+            cases[column] = values.astype("category").astype(object)
+    return cases
+
+
 def headline(effects) -> dict:
     """The headline adjusted estimate (evaluation.md: aipw, risk difference, 12-month rearrest,
     first disposition) beside the unadjusted one, for the asset's metadata."""
@@ -73,7 +85,7 @@ def evaluation_effects(context: dg.AssetExecutionContext, config: EvaluationConf
 
     settings = htic.get()
     with connect(settings.restricted_db, settings, read_only=True) as con:
-        cases = con.execute(f"select * from {MART_TABLE}").df()
+        cases = shared_strings(con.execute(f"select * from {MART_TABLE}").df())
     as_of = mart_as_of(cases)
     if config.as_of and date.fromisoformat(config.as_of) != as_of:
         raise dg.Failure(f"{MART_TABLE} was built as of {as_of}, not {config.as_of}: build the models first")

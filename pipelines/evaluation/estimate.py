@@ -48,18 +48,35 @@ class Adjustment:
     match_weight: np.ndarray  # treated 1 if matched else 0; control: times matched
     ipw_weight: np.ndarray  # treated 1; control e/(1-e), scaled to sum to the treated count
     excluded_ps_range: int
-    design: pd.DataFrame  # the indicators of `rows` (the outcome models' design)
 
     @property
     def treated(self) -> np.ndarray:
         return self.rows[TREATED].to_numpy(bool)
 
     @property
+    def design(self) -> pd.DataFrame:
+        """The indicators of `rows` (the outcome models' design), built when asked for: a design
+        is cases x levels floats, the largest thing an estimate holds."""
+        return design_matrix(self.rows)
+
+    @property
     def unmatched(self) -> int:
         return int((self.treated & (self.match_weight == 0)).sum())
 
 
-def adjust(sample: Sample) -> Adjustment:
+@dataclass(frozen=True)
+class _Fit:
+    """What the propensity model decides about a supported sample, without the sample's rows: which
+    cases stay inside the score range (`keep`, over the supported rows), their scores and weights."""
+
+    keep: np.ndarray
+    score: np.ndarray
+    match_weight: np.ndarray
+    ipw_weight: np.ndarray
+    excluded_ps_range: int
+
+
+def _fit(sample: Sample) -> _Fit:
     rows = sample.supported
     if not rows[TREATED].any() or rows[TREATED].all():
         raise NotEstimable("no referred case shares every trait level with some comparison case")
@@ -71,19 +88,31 @@ def adjust(sample: Sample) -> Adjustment:
     treated = rows[TREATED].to_numpy(bool)
     odds = score / (1.0 - score)
     ipw = np.where(treated, 1.0, odds * treated.sum() / odds[~treated].sum())
-    return Adjustment(rows, score, match(rows, logit).to_numpy(), ipw, excluded, design_matrix(rows))
+    return _Fit(keep, score, match(rows, logit).to_numpy(), ipw, excluded)
+
+
+def _adjustment(sample: Sample, fit: _Fit) -> Adjustment:
+    return Adjustment(sample.supported[fit.keep].reset_index(drop=True), fit.score, fit.match_weight,
+                      fit.ipw_weight, fit.excluded_ps_range)
+
+
+def adjust(sample: Sample) -> Adjustment:
+    return _adjustment(sample, _fit(sample))
 
 
 def adjust_once(sample: Sample, done: dict) -> tuple[Adjustment | None, str | None]:
-    """adjust(sample), or its failure, reused for every outcome whose supported sample is the same
-    cases (rearrest_any_12m and rearrest_prostitution_12m always are): one propensity model each."""
+    """adjust(sample), or its failure, reusing the propensity model of every outcome whose supported
+    sample is the same cases (rearrest_any_12m and rearrest_prostitution_12m always are): one
+    propensity model each. `done` keeps the fits only (scores, weights, a mask): the rows are this
+    sample's own, so memory does not grow with the outcomes."""
     key = (sample.time_zero, tuple(sample.supported[CASE_KEY]))
     if key not in done:
         try:
-            done[key] = (adjust(sample), None)
+            done[key] = (_fit(sample), None)
         except NotEstimable as exc:
             done[key] = (None, f"propensity model: {exc}")
-    return done[key]
+    fit, failure = done[key]
+    return (None if fit is None else _adjustment(sample, fit)), failure
 
 
 def _used_counts(treated: np.ndarray, weight: np.ndarray) -> tuple[int, int]:
