@@ -149,3 +149,31 @@ def test_a_tiny_world_reports_what_cannot_be_estimated():
     assert missing.estimate.isna().all() and missing.ci_low.isna().all()
     assert not missing.balance_ok.any()
     assert e[e.method == "unadjusted"].note.str.startswith("Not estimable").sum() == 0
+
+
+def test_a_propensity_fit_reused_across_outcomes_is_the_outcome_s_own(world):
+    """rearrest_any_12m and rearrest_prostitution_12m share their supported cases, so the second
+    reuses the first's propensity fit (estimate.adjust_once). What it gets must be what a fit of
+    its own sample gives: the same rows (its own, outcome column included), scores, weights and
+    design; and the cache keeps no rows or designs (memory flat across the outcomes)."""
+    from pipelines.evaluation.design import OUTCOMES, build_sample
+    from pipelines.evaluation.estimate import adjust, adjust_once
+
+    by_name = {o.name: o for o in OUTCOMES}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = build_sample(world.cases, by_name["rearrest_any_12m"], "disposition")
+        second = build_sample(world.cases, by_name["rearrest_prostitution_12m"], "disposition")
+        assert list(first.supported["case_key"]) == list(second.supported["case_key"])
+        done: dict = {}
+        adjust_once(first, done)
+        reused, failure = adjust_once(second, done)
+        fresh = adjust(second)
+    assert failure is None and len(done) == 1
+    pd.testing.assert_frame_equal(reused.rows, fresh.rows)
+    pd.testing.assert_frame_equal(reused.design, fresh.design)
+    for name in ("score", "match_weight", "ipw_weight"):
+        np.testing.assert_array_equal(getattr(reused, name), getattr(fresh, name))
+    assert reused.excluded_ps_range == fresh.excluded_ps_range
+    cached = [v for fit, _ in done.values() for v in vars(fit).values()]
+    assert not any(isinstance(v, pd.DataFrame) for v in cached)
