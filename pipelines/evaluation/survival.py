@@ -7,9 +7,11 @@ variance clustered by person (lifelines `robust=True, cluster_col=`), as evaluat
 the matched and weighted samples.
 
 lifelines computes the score residuals of the sandwich in a Python loop whose step i sums over
-the i rows before it: O(n²), some 20 s on 30,000 cases. `CoxPHFitter` below is lifelines' fitter
-whose model computes the same sums by cumulative sums (O(n)); everything else is lifelines'.
-tests/evaluation/test_cox_score.py checks it against lifelines' own loop.
+the i rows before it: O(n²), some 20 s on 30,000 cases; and the Schoenfeld residuals of the
+proportional-hazards check in a loop that grows its result with np.append once per row: O(n²)
+again, which at a statewide scale (700,000 cases) runs for hours. `CoxPHFitter` below is
+lifelines' fitter whose model computes the same sums by cumulative sums (O(n)); everything else
+is lifelines'. tests/evaluation/test_cox_score.py checks both against lifelines' own loops.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ PH_TIME_TRANSFORM = "km"  # as R's cox.zph default
 
 
 class _SemiParametricPHFitter(SemiParametricPHFitter):
-    """The model lifelines' CoxPHFitter fits (Breslow baseline); the score residuals in O(n)."""
+    """The model lifelines' CoxPHFitter fits (Breslow baseline); score and Schoenfeld residuals in O(n)."""
 
     def _compute_score_within_strata(self, X, _T, E, weights, entries):
         # lifelines' loop, for rows sorted by time: with S0_j = sum_{k>=j} w_k phi_k and
@@ -50,6 +52,41 @@ class _SemiParametricPHFitter(SemiParametricPHFitter):
         a = (e * w)[:, None] / s0
         score = -phi[:, None] * (x * np.cumsum(a, axis=0) - np.cumsum(a * mean_x, axis=0)) + e[:, None] * (x - mean_x)
         return score * w[:, None]
+
+    def _compute_schoenfeld_within_strata(self, X, T, E, weights, entries):
+        # lifelines' loop (Efron ties), for rows sorted by time, grows its result with np.append
+        # once per row: O(n²), hours on a statewide sample. The same sums, per distinct time t:
+        # R0, R1 = sum over the risk set (time >= t) of phi, phi x (reverse cumulative sums, in
+        # the loop's order); D0, D1 the same over the m events at t; the mean
+        #   xbar(t) = sum_{l<m} (R1 - l D1 / m) / ((R0 - l D0 / m) m)
+        # and each row's residual E_i (x_i - xbar(t_i)). Times without an event give zeros.
+        x, t, e, w = X.values, T.values, E.values, weights.values
+        n, d = x.shape
+        if not np.any(e):
+            return np.zeros((n, d))
+        phi = w * np.exp(np.dot(x, self.params_))
+        phi_x = phi[:, None] * x
+        # reversed order, as the loop walks; a group is one distinct time
+        rphi, rphi_x, re, rt = phi[::-1], phi_x[::-1], e[::-1].astype(bool), t[::-1]
+        risk0, risk1 = np.cumsum(rphi), np.cumsum(rphi_x, axis=0)
+        starts = np.flatnonzero(np.r_[True, rt[1:] != rt[:-1]])
+        ends = np.r_[starts[1:], n] - 1  # the group's last row (reversed): the risk set is complete
+        tie0 = np.add.reduceat(np.where(re, rphi, 0.0), starts)
+        tie1 = np.add.reduceat(np.where(re[:, None], rphi_x, 0.0), starts, axis=0)
+        m = np.add.reduceat(re.astype(np.int64), starts)
+        mean = np.zeros((len(starts), d))
+        has = np.flatnonzero(m > 0)
+        if len(has):
+            mm = m[has]
+            g = np.repeat(np.arange(len(has)), mm)  # one row per (time, l)
+            ell = np.arange(len(g)) - np.repeat(np.cumsum(mm) - mm, mm)
+            numer = risk1[ends[has]][g] - ell[:, None] * tie1[has][g] / mm[g][:, None]
+            denom = risk0[ends[has]][g] - ell * tie0[has][g] / mm[g]
+            terms = numer / (denom * mm[g])[:, None]
+            mean[has] = np.add.reduceat(terms, np.cumsum(mm) - mm, axis=0)
+        group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n]))
+        resid = re[:, None] * (x[::-1] - mean[group])
+        return resid[::-1]
 
 
 class CoxPHFitter(lifelines.CoxPHFitter):
@@ -91,7 +128,11 @@ def fit_cox(df: pd.DataFrame, duration: str, event: str, covariates: list[str],
         # lifelines warns that weights which are not integers need robust=True: they always get it here
         warnings.filterwarnings("ignore", message=".*weights are not integers.*")
         try:
-            cph.fit(data, duration_col=duration, event_col=event, weights_col=weight, cluster_col=cluster, robust=robust)
+            # batch_mode: lifelines' Efron sums per distinct time, vectorised, instead of its loop
+            # over rows; durations are whole days (at most a few thousand distinct), and on
+            # 240,000 cases this fit takes 1.6 s instead of 6.5 (the same estimates to 1e-11)
+            cph.fit(data, duration_col=duration, event_col=event, weights_col=weight, cluster_col=cluster, robust=robust,
+                    batch_mode=True)
         except ConvergenceError as exc:
             raise NotEstimable("Cox model did not converge (too few rearrests, or none in one group)") from exc
     with warnings.catch_warnings():
