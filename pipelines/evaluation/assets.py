@@ -80,12 +80,12 @@ def _num(x):
 def evaluation_effects(context: dg.AssetExecutionContext, config: EvaluationConfig,
                        htic: HticSettings) -> dg.MaterializeResult:
     from pipelines.duck import connect
-    from pipelines.evaluation.estimate import evaluate
+    from pipelines.evaluation.estimate import coded_keys, evaluate
     from pipelines.evaluation.store import write_effects
 
     settings = htic.get()
     with connect(settings.restricted_db, settings, read_only=True) as con:
-        cases = shared_strings(con.execute(f"select * from {MART_TABLE}").df())
+        cases = coded_keys(shared_strings(con.execute(f"select * from {MART_TABLE}").df()))
     as_of = mart_as_of(cases)
     if config.as_of and date.fromisoformat(config.as_of) != as_of:
         raise dg.Failure(f"{MART_TABLE} was built as of {as_of}, not {config.as_of}: build the models first")

@@ -130,7 +130,19 @@ def evaluate(cases: pd.DataFrame, as_of: date | str) -> dict[str, pd.DataFrame]:
         return _evaluate(cases, a)
 
 
+def coded_keys(cases: pd.DataFrame) -> pd.DataFrame:
+    """`cases` with case_key and person_key as integer codes in the keys' own sort order: the keys
+    only order the cases (CASE_KEY) and group them into clusters (CLUSTER), which the codes do
+    alike, in the same order (so every sum runs as before), and grouping by an integer is many
+    times faster than by a 64-character string. A key column with a missing value is left as it is
+    (a missing cluster is no cluster, not one of its own)."""
+    coded = {k: pd.factorize(cases[k], sort=True)[0] for k in (CASE_KEY, CLUSTER)
+             if cases[k].dtype == object and cases[k].notna().all()}
+    return cases.assign(**coded) if coded else cases
+
+
 def _evaluate(cases: pd.DataFrame, a: date) -> dict[str, pd.DataFrame]:
+    cases = coded_keys(cases)
     effects, balances, curves = [], [], []
     adjustments: dict = {}
     for time_zero in TIME_ZEROS:
