@@ -61,3 +61,39 @@ def test_asset_writes_the_tables_of_the_mart_s_as_of(warehouse):
 def test_asset_refuses_another_as_of(warehouse):
     result = _run(warehouse, "2026-06-30")
     assert not result.success
+
+
+def test_the_asset_s_reader_gives_the_frame_and_estimates_of_a_plain_read(warehouse):
+    """read_cases (Arrow, one string per distinct value, keys as codes) must change nothing the
+    estimation sees: every column as DuckDB's own `.df()` gives it (dtype, values, missing values;
+    the keys as their ranks in sort order), and the three tables equal to the bit."""
+    import pandas as pd
+
+    import pipelines.evaluation.assets as assets
+    from pipelines.evaluation.assets import MART_TABLE, read_cases
+    from pipelines.evaluation.estimate import evaluate
+
+    with duckdb.connect(str(warehouse / "restricted" / "restricted.duckdb"), read_only=True) as con:
+        con.execute(f"create temp table mart as select * from {MART_TABLE}")
+        # a text column with missing values, as the mart's quarters have
+        con.execute("update mart set disposition_quarter = null where case_key like '%1'")
+        plain = con.sql("select * from mart").df()
+        original, assets.MART_TABLE = assets.MART_TABLE, "mart"
+        try:
+            ours = read_cases(con)
+        finally:
+            assets.MART_TABLE = original
+    assert list(ours.columns) == list(plain.columns) and len(ours) == len(plain)
+    for column in plain.columns:
+        if column in ("case_key", "person_key"):
+            ranks = plain[column].rank(method="dense").astype("int64") - 1
+            assert ours[column].tolist() == ranks.tolist(), column
+        elif plain[column].dtype == object:
+            assert ours[column].isna().tolist() == plain[column].isna().tolist(), column
+            assert ours[column].dropna().tolist() == plain[column].dropna().tolist(), column
+        else:
+            pd.testing.assert_series_equal(ours[column], plain[column], check_names=True)
+    assert plain["disposition_quarter"].isna().any()
+    theirs, mine = evaluate(plain, AS_OF), evaluate(ours, AS_OF)
+    for name in theirs:
+        pd.testing.assert_frame_equal(mine[name], theirs[name], check_exact=True)
