@@ -143,8 +143,8 @@ def identifier_value_scan(con, restricted: str, published: str) -> list[str]:
     # Per published table, one statement: each VARCHAR column's distinct texts, each text with its
     # words and their edge-trimmed forms unnested in the same pass (no CTE read twice, which DuckDB
     # would materialise in memory), semi-joined with the identifiers. Every step is a scan, a hash
-    # aggregate or a hash join, which spill under the memory limit: a scale-30 world's published
-    # keys do not fit in 1.5 GB at once, and one statement over every table did not spill enough.
+    # aggregate or a hash join, which spill under the memory limit (a scale-30 world's published
+    # keys do not fit in 1.5 GB at once; a scale-10 store publishes under a 120MB limit).
     by_table: dict[str, list[str]] = {}
     for table, column in columns:
         by_table.setdefault(table, []).append(column)

@@ -134,7 +134,7 @@ def coded_keys(cases: pd.DataFrame) -> pd.DataFrame:
     """`cases` with case_key and person_key as integer codes in the keys' own sort order: the keys
     only order the cases (CASE_KEY) and group them into clusters (CLUSTER), which the codes do
     alike, in the same order (so every sum runs as before), and grouping by an integer is many
-    times faster than by a 64-character string. A key column with a missing value is left as it is
+    times faster than by a key string. A key column with a missing value is left as it is
     (a missing cluster is no cluster, not one of its own)."""
     coded = {k: pd.factorize(cases[k], sort=True)[0] for k in (CASE_KEY, CLUSTER)
              if cases[k].dtype == object and cases[k].notna().all()}
