@@ -43,29 +43,23 @@ def read_cases(con):
     """`analytics.fct_eval_cases` as the estimation reads it, without a Python string per cell: the
     rows come as Arrow; the columns that are not text are converted by DuckDB (its pandas dtypes:
     nullable booleans and integers as `boolean` and `Int64`); each text column is dictionary-encoded,
-    so its values are one Python string per distinct value (missing: NaN), and
-    the case and person keys become their codes (estimate.coded_keys). DuckDB's `.df()` made a
-    string per cell (some 60 bytes where a reference is 8) and Python's allocator kept much of that
-    memory once freed: at scale 10 the asset's peak drops from 1.28 to 1.15 GB, with the same
-    tables to the bit."""
-    import pandas as pd
+    so its values are one Python string per distinct value (missing: NaN); the case and person keys
+    then become their codes (estimate.coded_keys). DuckDB's `.df()` made a string per cell (some 60
+    bytes where a reference is 8) and Python's allocator kept much of that memory once freed: at
+    scale 10 the asset's peak drops from 1.28 to 1.15 GB, with the same tables to the bit."""
     import pyarrow as pa
 
-    from pipelines.evaluation.design import CASE_KEY, CLUSTER
+    from pipelines.evaluation.estimate import coded_keys
 
     table = con.sql(f"select * from {MART_TABLE}").to_arrow_table()
     text = [f.name for f in table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     frame = con.from_arrow(table.select([c for c in table.column_names if c not in text])).df()
     for name in text:
-        column = table.column(name)
-        values = column.dictionary_encode().to_pandas().astype(object)
-        if name in (CASE_KEY, CLUSTER) and column.null_count == 0:
-            values = pd.factorize(values, sort=True)[0]  # as coded_keys: the keys' own sort order
-        frame[name] = values
+        frame[name] = table.column(name).dictionary_encode().to_pandas().astype(object)
     columns = table.column_names
     del table
     pa.default_memory_pool().release_unused()
-    return frame[columns]
+    return coded_keys(frame[columns])
 
 
 def headline(effects) -> dict:
