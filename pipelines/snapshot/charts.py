@@ -1,7 +1,9 @@
 """The report's charts: plain Vega-Lite specs, rendered offline by vl-convert.
 
-SVG for the HTML (inline: no script, no request) and PNG of the same SVG for the PDF. The specs
-are JSON built by hand: Altair's object model cost seconds per report and added nothing here.
+SVG for the HTML (inline: no script, no request) and, for the PDF, a raster of the same SVG (PNG
+at PNG_SCALE, flattened onto the white page, deflated as the PDF stores it: `Raster`), made in the
+worker processes so the PDF only copies bytes. The specs are JSON built by hand: Altair's object
+model cost seconds per report and added nothing here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,16 @@ POP_LABEL = {"htic": "HTIC", "comparison": "Comparison (unadjusted)"}
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 RATE_KINDS = {"rate", "survival"}
 PNG_SCALE = 1.5
+
+
+@dataclass(frozen=True)
+class Raster:
+    """A chart as the PDF stores it: width x height RGB pixels, deflated (a PDF image stream with
+    /FlateDecode), and a key naming it (the same chart drawn twice is stored once)."""
+    width: int
+    height: int
+    deflated: bytes
+    key: str
 
 
 @dataclass(frozen=True)
@@ -329,37 +341,50 @@ def to_svg(spec: dict) -> str:
     return svg
 
 
-def _render(spec_json: str) -> tuple[str, bytes]:
-    """One chart: its SVG and the PNG of that SVG (a worker's task)."""
+def _render(spec_json: str) -> tuple[str, Raster]:
+    """One chart: its SVG and the PDF's raster of that SVG (a worker's task)."""
     import json
 
     svg = to_svg(json.loads(spec_json))
-    return svg, to_png(svg)[0]
+    return svg, to_raster(svg)
 
 
 class Rendering:
-    """Charts being drawn in worker processes while the caller does other work (the workbook):
-    `result()` waits for them. Each distinct spec is rendered once (equal figure sets reuse it);
-    vl-convert draws one chart at a time per process, so the work is shared between processes. The
-    bytes do not depend on which process drew them. A context manager: leaving it stops the workers."""
+    """Charts being drawn in worker processes while the caller does other work (the workbook).
 
-    def __init__(self, specs: list[dict], workers: int | None = None):
-        import json
+    The workers start when this is made, each loading vl-convert and drawing a small chart (its
+    first call costs ~0.8 s), so that start-up overlaps the caller building the report; `draw(specs)`
+    hands them the charts, `result()` waits for them. Each distinct spec is rendered once (equal
+    figure sets reuse it); vl-convert draws one chart at a time per process, so the work is shared
+    between processes. The bytes do not depend on which process drew them. A context manager:
+    leaving it stops the workers."""
+
+    def __init__(self, workers: int | None = None):
         import os
 
-        self._texts = [json.dumps(s, sort_keys=True, separators=(",", ":")) for s in specs]
-        distinct = sorted(set(self._texts))
-        workers = min(workers or os.cpu_count() or 1, 4, max(1, len(distinct) // 8))
-        self._distinct, self._pool, self._parts = distinct, None, None
-        if workers > 1:
+        self._workers = min(workers or os.cpu_count() or 1, 4)
+        self._pool, self._parts, self._texts, self._distinct = None, None, [], []
+        if self._workers > 1:
             from concurrent.futures import ProcessPoolExecutor
             from multiprocessing import get_context
 
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-            # interleaved shares, one task per worker: one start-up each, an even load
-            self._parts = [self._pool.submit(_render_all, distinct[k::workers]) for k in range(workers)]
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=get_context("spawn"),
+                                             initializer=_warm_up)
+            for _ in range(self._workers):  # a spawn pool starts a process per task submitted
+                self._pool.submit(int)
 
-    def result(self) -> list[tuple[str, bytes]]:
+    def draw(self, specs: list[dict]) -> "Rendering":
+        import json
+
+        self._texts = [json.dumps(s, sort_keys=True, separators=(",", ":")) for s in specs]
+        self._distinct = distinct = sorted(set(self._texts))
+        if self._pool is not None and distinct:
+            n = min(self._workers, max(1, len(distinct) // 8))
+            # interleaved shares, one task per worker: an even load
+            self._parts = [self._pool.submit(_render_all, distinct[k::n]) for k in range(n)]
+        return self
+
+    def result(self) -> list[tuple[str, Raster]]:
         if self._parts is None:
             drawn = _render_all(self._distinct)
         else:
@@ -382,8 +407,13 @@ class Rendering:
         self.close()
 
 
-def _render_all(spec_jsons: list[str]) -> list[tuple[str, bytes]]:
+def _render_all(spec_jsons: list[str]) -> list[tuple[str, Raster]]:
     return [_render(s) for s in spec_jsons]
+
+
+def _warm_up() -> None:
+    """A worker's start: vl-convert's first chart loads its JavaScript engine and Vega-Lite."""
+    to_svg({"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x", "type": "quantitative"}}})
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -391,9 +421,28 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 
 def to_png(svg: str) -> tuple[bytes, int, int]:
-    """The SVG as PNG at PNG_SCALE, with its width and height in pixels."""
+    """The SVG as PNG at PNG_SCALE (RGBA, transparent where nothing is drawn), with its width and
+    height in pixels."""
     import vl_convert as vlc
 
     png = vlc.svg_to_png(svg, scale=PNG_SCALE)
     width, height = struct.unpack(">II", png[16:24])
     return png, width, height
+
+
+def to_raster(svg: str) -> Raster:
+    """The SVG's PNG flattened onto white (the page's colour: the PDF needs no soft mask) and
+    deflated, as the PDF stores an image. zlib at a fixed level: the same chart gives the same bytes."""
+    import hashlib
+    import io
+    import zlib
+
+    from PIL import Image
+
+    png, width, height = to_png(svg)
+    with Image.open(io.BytesIO(png)) as im:
+        rgba = im.convert("RGBA")
+    page = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    rgb = Image.alpha_composite(page, rgba).convert("RGB").tobytes()
+    deflated = zlib.compress(rgb, 6)
+    return Raster(width, height, deflated, hashlib.sha256(deflated).hexdigest())

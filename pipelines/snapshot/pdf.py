@@ -1,18 +1,43 @@
 """report.pdf from the report model (the same one report.html shows), written by ReportLab.
 
 Page 1: title and the first page ("are we on track?", firstpage.py); page 2: "Is the court helping?" (the adjusted comparison); then how to
-read; then each goal from a new page; then the definitions. Charts are the HTML's SVGs as PNG.
+read; then each goal from a new page; then the definitions. Charts are the HTML's SVGs as rasters
+(`charts.Raster`, made in the chart workers: this module copies their bytes, see `_draw_raster`).
 `invariant=1` fixes the creation date and document id, so the same model gives the same bytes.
 """
 
 from __future__ import annotations
 
 import html
-import io
 from pathlib import Path
 
 from pipelines.snapshot import charts
 from pipelines.snapshot.sections import EFFECTS_NOT_AVAILABLE, EFFECTS_TITLE, FOOTNOTE, EffectsSection, Report
+
+
+def _draw_raster(canvas, raster: charts.Raster, width: float, height: float) -> None:
+    """Draw the raster at the canvas origin, width x height points: what ReportLab's drawImage does
+    for an RGB image (one image XObject per distinct chart, shown with `Do`), without decoding and
+    re-compressing in this process what the chart workers already deflated. Uses the canvas's
+    internals (`_doc`, `_setXObjects`, `_code`, `_formsinuse`), as drawImage does, on the pinned
+    ReportLab; tests/snapshot/test_report.py decodes every image of the PDF against its chart."""
+    from reportlab.pdfbase import pdfdoc
+
+    doc = canvas._doc
+    reg = doc.getXObjectName(raster.key)
+    if not doc.idToObject.get(reg):
+        obj = pdfdoc.PDFImageXObject(raster.key)
+        obj.width, obj.height, obj.bitsPerComponent, obj.colorSpace = raster.width, raster.height, 8, "DeviceRGB"
+        obj.streamContent, obj._filters, obj.mask = raster.deflated, ("FlateDecode",), None
+        canvas._setXObjects(obj)
+        doc.Reference(obj, reg)
+        doc.addForm(raster.key, obj)
+    canvas._currentPageHasImages = 1
+    canvas.saveState()
+    canvas.scale(width, height)
+    canvas._code.append(f"/{reg} Do")
+    canvas.restoreState()
+    canvas._formsinuse.append(raster.key)
 
 
 def render_pdf(report: Report, path: Path) -> int:
@@ -22,7 +47,7 @@ def render_pdf(report: Report, path: Path) -> int:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+    from reportlab.platypus import (Flowable, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
                                     TableStyle)
 
     e = html.escape  # Paragraph text is ReportLab's XML-like markup
@@ -42,14 +67,27 @@ def render_pdf(report: Report, path: Path) -> int:
                        ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5), ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
                        ("VALIGN", (0, 0), (-1, -1), "TOP")])
 
-    def image(png: bytes, max_w: float):
-        w_px, h_px = charts.png_size(png)
+    class Chart(Flowable):
+        """A chart's raster, centred, drawn at width x height points."""
+
+        def __init__(self, raster: charts.Raster, width: float, height: float):
+            super().__init__()
+            self.raster, self.width, self.height, self.hAlign = raster, width, height, "CENTER"
+
+        def wrap(self, avail_width, avail_height):
+            return self.width, self.height
+
+        def draw(self):
+            _draw_raster(self.canv, self.raster, self.width, self.height)
+
+    def image(raster: charts.Raster, max_w: float):
+        w_px, h_px = raster.width, raster.height
         w = min(max_w, w_px / charts.PNG_SCALE * 0.75)
         h = w * h_px / w_px
         max_h = A4[1] - 70 * mm
         if h > max_h:
             w, h = w * max_h / h, max_h
-        return Image(io.BytesIO(png), width=w, height=h)
+        return Chart(raster, w, h)
 
     r = report
     story = []
@@ -88,10 +126,10 @@ def render_pdf(report: Report, path: Path) -> int:
                 head.append(Paragraph(f"{e(h.population)}, cohort {e(h.cohort)}: {e(h.text)}"
                                       f"<font size=8 color='#555555'>{e(extra)}</font>", big))
             if "trend" in m.svgs:
-                head.append(image(m.pngs["trend"], width))
+                head.append(image(m.rasters["trend"], width))
             story.append(KeepTogether(head))
             if "breakdown" in m.svgs:
-                story.append(image(m.pngs["breakdown"], width * 0.85))
+                story.append(image(m.rasters["breakdown"], width * 0.85))
             for n in m.notes:
                 story.append(Paragraph(e(n), small))
     story.append(PageBreak())
@@ -150,7 +188,7 @@ def _effects_story(ef: EffectsSection, body, small, h2, h3, big, grid, width, im
     out += [Spacer(1, 2 * mm), t, Spacer(1, 2 * mm)]
     for name in ("forest", "hazard", "survival", "balance"):
         if name in ef.svgs:
-            out.append(image(ef.pngs[name], width * 0.9))
+            out.append(image(ef.rasters[name], width * 0.9))
             if name == "survival" and ef.logrank:
                 out.append(Paragraph(e(ef.logrank), small))
     if ef.warnings:

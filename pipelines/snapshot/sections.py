@@ -81,7 +81,7 @@ class MetricSection:
     breakdown_cells: list[charts.BreakdownCell] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     svgs: dict[str, str] = field(default_factory=dict)  # 'trend'/'breakdown' -> rendered SVG
-    pngs: dict[str, bytes] = field(default_factory=dict)  # the same charts as PNG (the PDF)
+    rasters: dict[str, charts.Raster] = field(default_factory=dict)  # the same charts for the PDF
 
 
 @dataclass(frozen=True)
@@ -298,7 +298,7 @@ class EffectsSection:
     caveats: list[str] = field(default_factory=list)
     specs: dict[str, dict] = field(default_factory=dict)  # 'forest', 'hazard', 'survival', 'balance'
     svgs: dict[str, str] = field(default_factory=dict)
-    pngs: dict[str, bytes] = field(default_factory=dict)
+    rasters: dict[str, charts.Raster] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 

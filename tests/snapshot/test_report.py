@@ -151,3 +151,39 @@ def test_pdf_has_the_expected_pages(published):
     assert n_images == len(expected_charts(rows_of(folder)))
     info = subprocess.run(["pdfinfo", str(folder / "report.pdf")], capture_output=True, text=True, check=True).stdout
     assert f"Pages:          {len(pages)}" in info or f"Pages: {len(pages)}" in " ".join(info.split())
+
+
+def test_pdf_images_are_the_html_charts_on_white(published):
+    """Every image of the PDF shows, pixel for pixel, one chart of the HTML report: the report's inline
+    SVG rasterised here (vl-convert at the PDF's scale) and laid on a white page with Pillow, and every
+    chart of the HTML is in the PDF. The PDF's images are stored by pipelines/snapshot/pdf.py without
+    ReportLab's own image code, so this reads them back with pypdf and compares the decoded pixels."""
+    import hashlib
+    import io
+    import re
+
+    import vl_convert as vlc
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from pipelines.snapshot.charts import PNG_SCALE
+
+    folder = published["current"]
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    svgs = re.findall(r'<figure class="chart" data-chart="[^"]*" role="img" aria-label="[^"]*">(.*?)</figure>', html, re.S)
+    assert len(svgs) == len(expected_charts(rows_of(folder)))
+
+    def digest(im: Image.Image) -> tuple[tuple[int, int], str]:
+        return im.size, hashlib.sha256(im.tobytes()).hexdigest()
+
+    want = set()
+    for svg in svgs:
+        rgba = Image.open(io.BytesIO(vlc.svg_to_png(svg, scale=PNG_SCALE))).convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        want.add(digest(Image.alpha_composite(white, rgba).convert("RGB")))
+    got = []
+    for page in PdfReader(str(folder / "report.pdf")).pages:
+        for image in page.images:
+            assert image.image.mode == "RGB"
+            got.append(digest(image.image))
+    assert len(got) == len(svgs) and set(got) == want
