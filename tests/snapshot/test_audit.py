@@ -118,11 +118,12 @@ def test_the_audit_shares_no_code_with_the_selection():
 
 
 def test_a_program_kept_between_objectives_finds_what_each_program_solved_afresh_finds():
-    """audit._Program.optimum keeps one HiGHS model per program and re-optimises from the last basis
-    when only the objective changes. Against scipy's linprog solving each objective from scratch, on
+    """audit._Program.optimum and .capped keep one HiGHS model each per program and re-optimise from
+    the last basis (optimum: only the objective changes; capped: the last call's target columns and
+    rows are swapped for this call's). Against scipy's linprog solving each program from scratch, on
     random programs shaped like the audit's (counts >= 0, sums, differences, inequalities, a feasible
-    integer point): the same optimal value every time, and every point returned satisfies every
-    relation."""
+    integer point): the same optimal value every time (for capped, sum(min(expression, cap)) at the
+    point returned), and every point returned satisfies every relation."""
     import numpy as np
     from scipy.optimize import linprog
     from scipy.sparse import random as sparse_random
@@ -148,4 +149,26 @@ def test_a_program_kept_between_objectives_finds_what_each_program_solved_afresh
             assert c @ x == pytest.approx(fresh.fun, abs=1e-6)
             assert np.all(x >= -1e-7) and np.all(x <= audit.UPPER)
             assert np.allclose(a_eq @ x, b_eq, atol=1e-6) and np.all(a_le @ x <= b_le + 1e-6)
-    assert program.solved == 25
+            # and the capped program (kept too, its targets swapped each call): max sum(min(e_k, cap_k))
+            targets = []
+            for _ in range(int(rng.integers(1, 6))):
+                coefs = {int(v): float(rng.choice([-1.0, 1.0])) for v in rng.choice(n, int(rng.integers(1, 4)), replace=False)}
+                const = float(rng.integers(0, 5)) - sum(a * truth[v] for v, a in coefs.items())  # >= 0 at the truth
+                targets.append((coefs, const, float(rng.integers(5, 40))))
+            x = program.capped(targets)
+            assert np.all(x >= -1e-7) and np.allclose(a_eq @ x, b_eq, atol=1e-6) and np.all(a_le @ x <= b_le + 1e-6)
+            reached = sum(min(const + sum(a * x[v] for v, a in coefs.items()), cap) for coefs, const, cap in targets)
+            nz = len(targets)
+            link = np.zeros((nz, n + nz))
+            for k, (coefs, const, _cap) in enumerate(targets):  # z_k - expression_k <= 0
+                link[k, n + k] = 1.0
+                for v, a in coefs.items():
+                    link[k, v] -= a
+            fresh = linprog(np.concatenate([np.zeros(n), -np.ones(nz)]),
+                            A_ub=np.vstack([np.hstack([a_le.toarray(), np.zeros((a_le.shape[0], nz))]), link]),
+                            b_ub=np.concatenate([b_le, [const for _, const, _ in targets]]),
+                            A_eq=np.hstack([a_eq.toarray(), np.zeros((a_eq.shape[0], nz))]), b_eq=b_eq,
+                            bounds=[(0, audit.UPPER)] * n + [(None, cap) for _, _, cap in targets], method="highs")
+            assert fresh.status == 0
+            assert reached == pytest.approx(-fresh.fun, abs=1e-6)
+    assert program.solved == 50
