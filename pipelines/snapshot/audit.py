@@ -601,8 +601,8 @@ class _Program:
         self.a_eq, self.b_eq, self.a_le, self.b_le = a_eq, b_eq, a_le, b_le
         self.rest = rest
         self.solved = 0
-        self._highs = None  # the HiGHS models of `optimum` and of `capped`, kept between calls
-        self._capped = None
+        self._highs = None  # the HiGHS model of `optimum`, kept between calls
+        self._capped = None  # that of `capped`, and its rows before the targets'
         self._capped_rows = 0
 
     def _point(self, x: np.ndarray) -> np.ndarray:

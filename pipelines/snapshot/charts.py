@@ -416,10 +416,6 @@ def _warm_up() -> None:
     to_svg({"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x", "type": "quantitative"}}})
 
 
-def png_size(png: bytes) -> tuple[int, int]:
-    return struct.unpack(">II", png[16:24])
-
-
 def to_png(svg: str) -> tuple[bytes, int, int]:
     """The SVG as PNG at PNG_SCALE (RGBA, transparent where nothing is drawn), with its width and
     height in pixels."""
@@ -442,7 +438,7 @@ def to_raster(svg: str) -> Raster:
     png, width, height = to_png(svg)
     with Image.open(io.BytesIO(png)) as im:
         rgba = im.convert("RGBA")
-    page = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    rgb = Image.alpha_composite(page, rgba).convert("RGB").tobytes()
-    deflated = zlib.compress(rgb, 6)
+    page = Image.new("RGB", rgba.size, (255, 255, 255))
+    page.paste(rgba, mask=rgba)  # alpha over white
+    deflated = zlib.compress(page.tobytes(), 6)
     return Raster(width, height, deflated, hashlib.sha256(deflated).hexdigest())
