@@ -29,7 +29,7 @@ demo: $(STAMP)
 
 ## test: the whole suite (small worlds). Installs Debian's chromium/poppler-utils when root.
 test: $(STAMP) debian-packages
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 debian-packages:
 	@bash .ci/debian-packages.sh
