@@ -210,39 +210,52 @@ def _people_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 def _equal_count_pairs(df: pd.DataFrame) -> tuple[list[tuple], list[tuple]]:
     """Metric-count pairs that are the same count (>= 95% equal over common non-zero cells), and
-    numerator pairs ordered within cells over equal denominators (never above)."""
+    numerator pairs ordered within cells over equal denominators (never above).
+
+    Per population, one matrix: a row per cell (population, cohort, breakdown, value), a column per
+    (metric, count) in sorted order, NaN where the metric has no such count there (df holds a row per
+    KEY at most). Pairs are compared a column against every later one at once."""
     equal, ordered = [], []
     cell = ["population", "cohort", "breakdown", "breakdown_value"]
-    for pop, sub in df.groupby("population", sort=True):
-        cols = {}
-        for (metric, count), s in (sub.melt(id_vars=cell + ["metric_id"], value_vars=["numerator", "denominator"],
-                                            var_name="count", value_name="count_value")
-                                   .dropna(subset=["count_value"])
-                                   .groupby(["metric_id", "count"], sort=True)):
-            cols[(metric, count)] = s.set_index(cell)["count_value"]
-        names = sorted(cols)
+    cell_id = df.groupby(cell, dropna=False, sort=False).ngroup().to_numpy()
+    metric_all = df["metric_id"].to_numpy(dtype=object)
+    counts = {c: df[c].to_numpy(dtype=float) for c in ("denominator", "numerator")}
+    by_pop = df.groupby("population", sort=True).indices
+    for pop in sorted(by_pop):
+        rows = by_pop[pop]
+        cells, at = np.unique(cell_id[rows], return_inverse=True)
+        metrics, mcode = np.unique(metric_all[rows], return_inverse=True)
+        m = np.full((len(cells), 2 * len(metrics)), np.nan)
+        for offset, c in enumerate(("denominator", "numerator")):  # (metric, count) in sorted order
+            m[at, 2 * mcode + offset] = counts[c][rows]
+        valid = ~np.isnan(m)
+        keep = np.flatnonzero(valid.any(axis=0))  # a count the metric has somewhere
+        m, valid = m[:, keep], valid[:, keep]
+        names = [(metrics[k // 2], ("denominator", "numerator")[k % 2]) for k in keep.tolist()]
+        zero = (m == 0).astype(float)  # NaN == 0 is False
+        v = valid.astype(float)
+        common = v.T @ v - zero.T @ zero  # cells where both are present and not both zero (exact: < 2^53)
         for i, a in enumerate(names):
-            for b in names[i + 1:]:
-                if a[0] == b[0]:
-                    continue
-                x, y = cols[a].align(cols[b], join="inner")
-                nz = (x != 0) | (y != 0)
-                if nz.sum() < MIN_COMMON:
-                    continue
-                if ((x[nz] == y[nz]).mean()) >= SHARED_SHARE:
-                    equal.append((pop, a, b))
+            later = np.arange(i + 1, len(names))
+            later = later[[names[j][0] != a[0] for j in later.tolist()]]
+            if not len(later):
+                continue
+            same = ((m[:, later] == m[:, [i]]) & (m[:, [i]] != 0)).sum(axis=0)  # equal, so both present
+            for j, n, eq in zip(later.tolist(), common[i, later].tolist(), same.tolist()):
+                if n >= MIN_COMMON and eq / n >= SHARED_SHARE:
+                    equal.append((pop, a, names[j]))
+        col = {name: k for k, name in enumerate(names)}
         for a in names:
             for b in names:
                 if a[0] >= b[0] or a[1] != "numerator" or b[1] != "numerator":
                     continue
                 da, db = (a[0], "denominator"), (b[0], "denominator")
-                if da not in cols or db not in cols:
+                if da not in col or db not in col:
                     continue
-                frame = pd.concat([cols[a], cols[b], cols[da], cols[db]], axis=1, join="inner")
-                frame = frame[frame.iloc[:, 2] == frame.iloc[:, 3]]
-                if len(frame) < MIN_COMMON:
+                both = valid[:, col[a]] & valid[:, col[b]] & (m[:, col[da]] == m[:, col[db]])
+                if both.sum() < MIN_COMMON:
                     continue
-                na, nb = frame.iloc[:, 0], frame.iloc[:, 1]
+                na, nb = m[both, col[a]], m[both, col[b]]
                 if (na == nb).all():
                     continue
                 if (na <= nb).all():

@@ -172,3 +172,88 @@ def test_a_program_kept_between_objectives_finds_what_each_program_solved_afresh
             assert fresh.status == 0
             assert reached == pytest.approx(-fresh.fun, abs=1e-6)
     assert program.solved == 50
+
+
+def _pairs_by_alignment(df: pd.DataFrame) -> tuple[list[tuple], list[tuple]]:
+    """The reference for `audit._equal_count_pairs`: each pair of count series aligned on their cells
+    by pandas, one pair at a time (the audit's own code until it compared a matrix's columns)."""
+    equal, ordered = [], []
+    cell = ["population", "cohort", "breakdown", "breakdown_value"]
+    for pop, sub in df.groupby("population", sort=True):
+        cols = {}
+        long = sub.melt(id_vars=cell + ["metric_id"], value_vars=["numerator", "denominator"], var_name="count",
+                        value_name="count_value").dropna(subset=["count_value"])
+        for (metric, count), s in long.groupby(["metric_id", "count"], sort=True):
+            cols[(metric, count)] = s.set_index(cell)["count_value"]
+        names = sorted(cols)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                if a[0] == b[0]:
+                    continue
+                x, y = cols[a].align(cols[b], join="inner")
+                nz = (x != 0) | (y != 0)
+                if nz.sum() >= audit.MIN_COMMON and (x[nz] == y[nz]).mean() >= audit.SHARED_SHARE:
+                    equal.append((pop, a, b))
+        numerators = [a for a in names if a[1] == "numerator" and (a[0], "denominator") in cols]
+        for a in numerators:
+            for b in numerators:
+                if a[0] >= b[0]:
+                    continue
+                frame = pd.concat([cols[a], cols[b], cols[(a[0], "denominator")], cols[(b[0], "denominator")]],
+                                  axis=1, join="inner")
+                frame = frame[frame.iloc[:, 2] == frame.iloc[:, 3]]
+                if len(frame) < audit.MIN_COMMON:
+                    continue
+                na, nb = frame.iloc[:, 0], frame.iloc[:, 1]
+                if (na == nb).all():
+                    continue
+                if (na <= nb).all():
+                    ordered.append((pop, a[0], b[0]))
+                elif (nb <= na).all():
+                    ordered.append((pop, b[0], a[0]))
+    return equal, ordered
+
+
+def test_equal_and_ordered_counts_are_those_pandas_alignment_finds():
+    """The pairs the model merges (the same count under two metrics) and orders (one numerator never
+    above another over equal denominators), found from one matrix per population, are exactly those
+    found by aligning each pair of count series, over a fabricated publication with an earlier one
+    beside it (its own populations), zeros, missing counts, counts made equal on purpose and one
+    almost-equal pair either side of the 95% share."""
+    import numpy as np
+
+    from tests.snapshot import fabricate as fab
+
+    rng = np.random.default_rng(5)
+    cur = fab.fabricate_metrics(fab.quarter_end("2026Q3"), scale=0.5, first_cohort="2025Q1", seed=21)
+    cur["counts_people"] = True
+    cur["suppressed"] = rng.random(len(cur)) < 0.3
+    cur.loc[rng.random(len(cur)) < 0.05, "numerator"] = 0.0
+    cur.loc[rng.random(len(cur)) < 0.05, "denominator"] = np.nan
+    # a metric whose counts are another's (half its numerator) in all but a share of cells: 96%, 90%
+    cell = ["population", "cohort", "breakdown", "breakdown_value"]
+    for base, metric, share in (("g4_rearrest_any_6m", "g4_rearrest_prostitution_6m", 0.96),
+                                ("g4_rearrest_any_12m", "g4_rearrest_prostitution_12m", 0.90)):
+        mine = (cur["metric_id"] == metric).to_numpy()
+        theirs = cur.loc[mine, cell].merge(cur[cur["metric_id"] == base][cell + ["numerator", "denominator"]],
+                                           on=cell, how="left")
+        same = theirs["denominator"].to_numpy()
+        off = rng.random(len(same)) > share
+        same[off] = same[off] + 1
+        cur.loc[mine, "denominator"] = same
+        cur.loc[mine, "numerator"] = np.floor(theirs["numerator"].to_numpy() / 2)
+    prev = fab.fabricate_metrics(fab.quarter_end("2026Q2"), scale=0.5, first_cohort="2025Q1", seed=22)
+    published = prev.assign(counts_people="true", suppressed=np.where(rng.random(len(prev)) < 0.3, "true", "false"))
+    published["numerator"] = published["numerator"].map(lambda v: "" if v != v else str(v))  # as read from the CSV
+    earlier = audit._earlier_rows([("2026Q2", published)])
+    df = pd.concat([audit._people_rows(cur), audit._people_rows(earlier)], ignore_index=True)
+    assert df["population"].str.contains("@").any()
+
+    equal, ordered = audit._equal_count_pairs(df)
+    want_equal, want_ordered = _pairs_by_alignment(df)
+    assert equal == want_equal and ordered == want_ordered
+    # the comparison is not of two empty lists: the planted pairs are found, the 90% one is not equal
+    found = {(a, b) for _, a, b in want_equal}
+    assert (("g4_rearrest_any_6m", "denominator"), ("g4_rearrest_prostitution_6m", "denominator")) in found
+    assert (("g4_rearrest_any_12m", "denominator"), ("g4_rearrest_prostitution_12m", "denominator")) not in found
+    assert ("htic", "g4_rearrest_prostitution_6m", "g4_rearrest_any_6m") in want_ordered
