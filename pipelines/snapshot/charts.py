@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the chart workers import this module: pandas would cost each ~0.6 CPU-s to load
+    import pandas as pd
 
 COLORS = {"HTIC": "#1f5fa8", "Comparison (unadjusted)": "#d17a00"}
 POP_LABEL = {"htic": "HTIC", "comparison": "Comparison (unadjusted)"}
