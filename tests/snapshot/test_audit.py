@@ -204,13 +204,10 @@ def _pairs_by_alignment(df: pd.DataFrame) -> tuple[list[tuple], list[tuple]]:
                 frame = frame[frame.iloc[:, 2] == frame.iloc[:, 3]]
                 if len(frame) < audit.MIN_COMMON:
                     continue
-                na, nb = frame.iloc[:, 0], frame.iloc[:, 1]
-                if (na == nb).all():
-                    continue
-                if (na <= nb).all():
-                    ordered.append((pop, a[0], b[0]))
-                elif (nb <= na).all():
-                    ordered.append((pop, b[0], a[0]))
+                below = bool((frame.iloc[:, 0] <= frame.iloc[:, 1]).all())
+                above = bool((frame.iloc[:, 0] >= frame.iloc[:, 1]).all())
+                if below != above:  # one never above the other, and not the same count throughout
+                    ordered.append((pop, a[0], b[0]) if below else (pop, b[0], a[0]))
     return equal, ordered
 
 
