@@ -15,12 +15,10 @@
 """
 
 import os
-from pathlib import Path
 
 import pytest
 
 TEST_SECRET = "pytest-pseudonym-secret-8e41c07d"
-TESTS = Path(__file__).resolve().parent
 
 
 def pytest_configure(config):
